@@ -1,0 +1,248 @@
+"""The ``drupe`` command group: global options, ``info``, ``run`` and plugin commands.
+
+Plugin commands come from the ``cli_commands`` hook and are only looked up
+when a command name is not a built-in one or when the help lists commands,
+so ``drupe run`` imports plugins once, for its session.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from drupe import __version__
+from drupe.cli.options import list_option, load_versions_callback, params_callback
+from drupe.cli.state import CliState, pass_state
+from drupe.errors import DrupeError, PluginError
+
+
+class DrupeClickError(click.ClickException):
+    """A `DrupeError` shown as one line with the error's exit code."""
+
+    def __init__(self, error: DrupeError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+
+class DrupeGroup(click.Group):
+    """A group that adds plugin commands lazily and prints `DrupeError`s as one line."""
+
+    def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
+        state = ctx.ensure_object(CliState)
+        manager = state.plugin_manager()
+        found: dict[str, click.Command] = {}
+        for contribution in manager.hook.cli_commands():
+            for command in contribution or ():
+                if not isinstance(command, click.Command) or not command.name:
+                    raise PluginError(
+                        f"a plugin's cli_commands returned {command!r}, which is not a named "
+                        f"click command"
+                    )
+                if command.name in self.commands or command.name in found:
+                    raise PluginError(
+                        f"two commands are named {command.name!r}; disable one of the plugins "
+                        f"that add it with -p no:NAME"
+                    )
+                found[command.name] = command
+        return found
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(self.commands)
+        try:
+            names.update(self._plugin_commands(ctx))
+        except DrupeError as exc:
+            ctx.meta["drupe.plugin_error"] = exc
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = self.commands.get(cmd_name)
+        if command is not None:
+            return command
+        return self._plugin_commands(ctx).get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_commands(ctx, formatter)
+        error = ctx.meta.get("drupe.plugin_error")
+        if error is not None:
+            with formatter.section("Plugin commands unavailable"):
+                formatter.write_text(str(error))
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DrupeError as exc:
+            state = ctx.find_object(CliState)
+            if state is not None and state.verbose:
+                traceback.print_exc()
+            raise DrupeClickError(exc) from exc
+
+
+def _disable_option(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> list[str]:
+    names = []
+    for item in value:
+        if not item.startswith("no:") or not item[3:].strip():
+            raise click.BadParameter(
+                f"{item!r}: only `-p no:NAME` (disable a plugin) is supported", ctx, param
+            )
+        names.extend(n.strip() for n in item[3:].split(",") if n.strip())
+    return names
+
+
+@click.group(cls=DrupeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="drupe")
+@click.option(
+    "-p",
+    "plugin_flags",
+    multiple=True,
+    metavar="no:NAME",
+    callback=_disable_option,
+    help="Disable a plugin by plugin or distribution name (repeatable).",
+)
+@click.option(
+    "--project",
+    "project_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The project folder (default: found from the current folder).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and debug logs.")
+@click.pass_context
+def cli(
+    ctx: click.Context, plugin_flags: list[str], project_path: Path | None, verbose: bool
+) -> None:
+    """drupe: create a session, load its context, run pipelines, keep the history."""
+    state = ctx.ensure_object(CliState)
+    state.disable_plugins = plugin_flags
+    state.project_path = project_path
+    state.verbose = verbose
+    _configure_logging(verbose)
+
+
+def _configure_logging(verbose: bool) -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("drupe").setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@pass_state
+def info(state: CliState, as_json: bool) -> None:
+    """Show drupe's version, the project found and every plugin."""
+    manager = state.plugin_manager()
+    start = (state.project_path or Path.cwd()).resolve()
+    project = manager.hook.find_project(start=start)
+    plugins = [
+        {
+            "name": p.name,
+            "distribution": p.distribution,
+            "version": p.version,
+            "source": p.source,
+            "enabled": p.enabled,
+            "disabled_by": p.disabled_by,
+            "hooks": list(p.hooks),
+        }
+        for p in manager.plugin_infos()
+    ]
+    project_info = None
+    if project is not None:
+        project_info = {
+            "package_name": project.package_name,
+            "project_name": project.project_name,
+            "root": str(project.root) if project.root else None,
+        }
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"drupe": __version__, "project": project_info, "plugins": plugins}, indent=2
+            )
+        )
+        return
+    click.echo(f"drupe {__version__} (Python {sys.version.split()[0]})")
+    if project_info:
+        click.echo(
+            f"project: {project_info['project_name']} "
+            f"(package {project_info['package_name']}) at {project_info['root']}"
+        )
+    else:
+        click.echo(f"project: none found from {start}")
+    click.echo("plugins:")
+    for p in plugins:
+        origin = f"{p['distribution']} {p['version']}" if p["distribution"] else p["source"]
+        if p["enabled"]:
+            click.echo(f"  {p['name']:<12} {origin}  hooks: {', '.join(p['hooks']) or '-'}")
+        else:
+            click.echo(f"  {p['name']:<12} {origin}  disabled ({p['disabled_by']})")
+
+
+@cli.command()
+@list_option(
+    "--pipelines", "--pipeline", "pipeline_names", help="Pipelines to run (default: __default__)."
+)
+@list_option("--tags", "-t", "tags", help="Run only nodes with any of these tags.")
+@list_option("--nodes", "-n", "node_names", help="Run only these nodes.")
+@list_option("--from-nodes", "from_nodes", help="Run from these nodes downstream.")
+@list_option("--to-nodes", "to_nodes", help="Run up to these nodes.")
+@list_option("--from-inputs", "from_inputs", help="Run from the nodes that consume these datasets.")
+@list_option("--to-outputs", "to_outputs", help="Run up to the nodes that produce these datasets.")
+@list_option(
+    "--namespaces", "--namespace", "namespaces", help="Run only nodes in these namespaces."
+)
+@click.option(
+    "--load-versions",
+    "load_versions",
+    multiple=True,
+    callback=load_versions_callback,
+    help="dataset:version to load a specific version (comma-separated, repeatable).",
+)
+@click.option("--runner", "-r", default=None, help="sequential, thread, parallel or a dotted path.")
+@click.option(
+    "--params",
+    "runtime_params",
+    multiple=True,
+    callback=params_callback,
+    help="Runtime parameters: key=value,nested.key=value (quote values with commas).",
+)
+@click.option("--env", "-e", default=None, help="Configuration environment.")
+@click.option("--conf-source", default=None, help="Configuration folder or archive.")
+@click.option("--only-missing-outputs", is_flag=True, help="Skip nodes whose outputs exist.")
+@click.option("--run-id", default=None, help="Use this run id instead of a generated one.")
+@pass_state
+def run(
+    state: CliState,
+    runtime_params: dict[str, Any],
+    env: str | None,
+    conf_source: str | None,
+    run_id: str | None,
+    **selection: Any,
+) -> None:
+    """Run pipelines in a new session and record it."""
+    started = time.perf_counter()
+    with state.create_session(
+        env=env, conf_source=conf_source, runtime_params=runtime_params
+    ) as session:
+        outputs = session.run(run_id=run_id, **selection)
+    elapsed = time.perf_counter() - started
+    names = ", ".join(sorted(outputs)) if outputs else "none"
+    click.echo(
+        f"drupe: session {session.session_id} finished in {elapsed:.2f} s; free outputs: {names}",
+        err=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``drupe`` console script."""
+    cli.main(args=argv, prog_name="drupe")

@@ -1,0 +1,57 @@
+"""Option types shared by drupe's commands (and usable by plugin commands)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from drupe.cli.params import merge_params, parse_params
+from drupe.errors import UsageError
+
+
+def split_names(
+    ctx: click.Context, param: click.Parameter, value: Sequence[str]
+) -> tuple[str, ...]:
+    """Callback for list flags: comma-separated values, and the flag may be repeated."""
+    names: list[str] = []
+    for item in value or ():
+        names.extend(part.strip() for part in item.split(",") if part.strip())
+    return tuple(dict.fromkeys(names))
+
+
+def list_option(*decls: str, help: str) -> Any:
+    """A repeatable option whose values may also be comma-separated."""
+    return click.option(*decls, multiple=True, callback=split_names, help=help)
+
+
+def params_callback(
+    ctx: click.Context, param: click.Parameter, value: Sequence[str]
+) -> dict[str, Any]:
+    """Callback for ``--params``; repeated flags deep-merge, later ones win."""
+    result: dict[str, Any] = {}
+    for item in value or ():
+        try:
+            merge_params(result, parse_params(item))
+        except UsageError as exc:
+            raise click.BadParameter(str(exc).removeprefix("--params: "), ctx, param) from exc
+    return result
+
+
+def load_versions_callback(
+    ctx: click.Context, param: click.Parameter, value: Sequence[str]
+) -> dict[str, str]:
+    """Callback for ``--load-versions dataset:version[,dataset:version]``."""
+    versions: dict[str, str] = {}
+    for item in split_names(ctx, param, value):
+        name, sep, version = item.partition(":")
+        if not sep or not name.strip() or not version.strip():
+            raise click.BadParameter(
+                f"{item!r} is not dataset:version (e.g. --load-versions "
+                f"model:2026-11-25T16.05.05.123456Z-3fa9c01b7e)",
+                ctx,
+                param,
+            )
+        versions[name.strip()] = version.strip()
+    return versions

@@ -1,0 +1,121 @@
+"""Parsing ``--params``: ``key=value`` pairs separated by commas.
+
+* dotted keys nest: ``model.lr=0.1`` gives ``{"model": {"lr": 0.1}}``;
+* values are typed like YAML 1.2 scalars (`drupe.scalars.scalar`);
+* a value in single or double quotes stays a string and may contain commas
+  and ``=`` (``title="a, b"``); a backslash escapes the closing quote;
+* anything malformed raises `UsageError` quoting the bad fragment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drupe.errors import UsageError
+from drupe.scalars import scalar
+
+
+def _fragments(text: str) -> list[tuple[str, bool]]:
+    """Split on commas outside quotes; return (fragment, value_was_quoted) pairs.
+
+    A quote opens only where a value starts (right after ``=``, spaces
+    allowed), so apostrophes inside plain values (``name=O'Brien``) are text.
+    """
+    fragments: list[tuple[str, bool]] = []
+    key: list[str] = []
+    value: list[str] = []
+    in_value = quoted = False
+    quote: str | None = None
+    i = 0
+    while i < len(text):
+        char = text[i]
+        i += 1
+        if quote is not None:
+            if char == "\\" and i < len(text) and text[i] in (quote, "\\"):
+                value.append(text[i])
+                i += 1
+            elif char == quote:
+                quote = None
+            else:
+                value.append(char)
+            continue
+        if char == ",":
+            fragments.append(("".join(key) + ("=" + "".join(value) if in_value else ""), quoted))
+            key, value, in_value, quoted = [], [], False, False
+        elif not in_value:
+            if char == "=":
+                in_value = True
+            else:
+                key.append(char)
+        elif quoted:
+            if not char.isspace():
+                raise UsageError(
+                    f"--params: text after a quoted value in {text!r} (position {i}): "
+                    f"put the whole value inside the quotes"
+                )
+        elif char in "'\"" and not "".join(value).strip():
+            quote, quoted, value = char, True, []
+        else:
+            value.append(char)
+    if quote is not None:
+        raise UsageError(f"--params: unterminated {quote} quote in {text!r}: close the quote")
+    fragments.append(("".join(key) + ("=" + "".join(value) if in_value else ""), quoted))
+    return fragments
+
+
+def parse_params(text: str) -> dict[str, Any]:
+    """Parse one ``--params`` value into a nested dict."""
+    result: dict[str, Any] = {}
+    if not text.strip():
+        return result
+    for fragment, quoted in _fragments(text):
+        if not fragment.strip() and not quoted:
+            raise UsageError(
+                f"--params: empty item in {text!r}: remove the extra comma "
+                f"(format: key=value,other.key=value)"
+            )
+        key, sep, raw = fragment.partition("=")
+        if not sep:
+            raise UsageError(
+                f"--params: {fragment.strip()!r} is not key=value "
+                f"(format: key=value,other.key=value; quote values that contain commas)"
+            )
+        key = key.strip()
+        parts = key.split(".")
+        if not key or any(not part.strip() or part != part.strip() for part in parts):
+            raise UsageError(
+                f"--params: bad key {key!r} in {fragment.strip()!r}: keys are dot-separated "
+                f"names without empty parts"
+            )
+        value: Any = raw if quoted else scalar(raw.strip())
+        _assign(result, parts, value, fragment)
+    return result
+
+
+def _assign(target: dict[str, Any], parts: list[str], value: Any, fragment: str) -> None:
+    node = target
+    for depth, part in enumerate(parts[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise UsageError(
+                f"--params: {'.'.join(parts[: depth + 1])!r} is given both a value and "
+                f"nested keys (at {fragment.strip()!r}): keep one"
+            )
+        node = child
+    last = parts[-1]
+    if last in node:
+        raise UsageError(
+            f"--params: {'.'.join(parts)!r} is given twice (at {fragment.strip()!r}): keep one"
+        )
+    node[last] = value
+
+
+def merge_params(target: dict[str, Any], extra: dict[str, Any], path: str = "") -> dict[str, Any]:
+    """Deep-merge ``extra`` into ``target`` (for repeated ``--params``); later values win."""
+    for key, value in extra.items():
+        here = f"{path}.{key}" if path else key
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            merge_params(target[key], value, here)
+        else:
+            target[key] = value
+    return target

@@ -1,0 +1,92 @@
+"""`CliState`: the global options of one ``drupe`` invocation, shared with every subcommand.
+
+Plugin commands receive it with ``@pass_state`` and create their sessions
+through `CliState.create_session`, so that ``-p no:NAME``, ``--project`` and
+the CLI context recorded by the store apply to them as to ``drupe run``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+import click
+
+from drupe.markers import hookimpl
+from drupe.plugin_manager import PluginManager, build_plugin_manager
+from drupe.session import AbstractSession, Session, SessionSpec
+
+S = TypeVar("S", bound=AbstractSession)
+
+
+@attrs.define
+class CliContextPlugin:
+    """Puts the command line on the session draft: ``session.metadata["cli"]``."""
+
+    command_path: str
+    arguments: list[str]
+    params: dict[str, Any]
+
+    @hookimpl
+    def before_session_create(self, spec: SessionSpec) -> None:
+        spec.metadata.setdefault(
+            "cli",
+            {"command": self.command_path, "args": self.arguments, "params": self.params},
+        )
+
+
+@attrs.define
+class CliState:
+    """Global options: disabled plugins, project path, verbosity."""
+
+    disable_plugins: list[str] = attrs.field(factory=list)
+    project_path: Path | None = None
+    verbose: bool = False
+    _manager: PluginManager | None = None
+
+    def plugin_manager(self) -> PluginManager:
+        """A manager with the enabled entry-point plugins (built once per invocation)."""
+        if self._manager is None:
+            self._manager = build_plugin_manager(
+                start=(self.project_path or Path.cwd()).resolve(),
+                disable_plugins=self.disable_plugins,
+            )
+        return self._manager
+
+    def create_session(
+        self,
+        session_class: type[S] = Session,  # type: ignore[assignment]
+        *,
+        project_path: Path | None = None,
+        plugins: Iterable[Any] = (),
+        **kwargs: Any,
+    ) -> S:
+        """``session_class.create(...)`` with this invocation's global options applied."""
+        ctx = click.get_current_context(silent=True)
+        cli_plugin = CliContextPlugin(
+            command_path=ctx.command_path if ctx else "drupe",
+            arguments=list(sys.argv[1:]),
+            params={k: _jsonable(v) for k, v in (ctx.params.items() if ctx else ())},
+        )
+        return session_class.create(
+            project_path=project_path or self.project_path,
+            plugins=[cli_plugin, *plugins],
+            disable_plugins=self.disable_plugins,
+            **kwargs,
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+pass_state = click.make_pass_decorator(CliState, ensure=True)

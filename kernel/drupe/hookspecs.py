@@ -1,0 +1,209 @@
+"""Every hook drupe calls: the plugin author's reference.
+
+How to read this file
+---------------------
+Implement a hook by writing a function (or method) with the same name,
+decorated with ``@drupe.hookimpl``, taking any subset of the arguments listed
+here, by name. drupe always calls hooks with keyword arguments, and a spec may
+gain arguments in later versions but never renames or drops one, so an
+implementation that takes only what it needs keeps working.
+
+There are three kinds of hook:
+
+* **Lifecycle hooks** tell every plugin that something happened. All
+  implementations are called; return values are ignored. An exception in one
+  propagates to the caller (it is a bug in that plugin).
+* **Provider hooks** (``firstresult``) ask for one thing. Implementations are
+  called until one returns something other than ``None``; that answer wins.
+  drupe's bundled plugins answer with ``trylast=True``, so a plugin of yours
+  that answers takes over without ceremony. Return ``None`` to pass.
+* **Collected hooks** gather a contribution from every plugin.
+
+Order: pluggy calls the most recently registered implementation first, and
+``tryfirst`` / ``trylast`` implementations before / after all the others.
+drupe registers entry-point plugins sorted by name, then ``plugins=[...]``
+given to ``create()``, then the project's ``settings.HOOKS``.
+
+A plugin that implements a hook not listed here (or added by another plugin
+through `add_hookspecs`) is rejected at registration: a typo never fails
+silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from drupe.markers import hookspec
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from drupe.config import ConfigLoader
+    from drupe.context import Context
+    from drupe.project import Project
+    from drupe.run_request import RunRequest
+    from drupe.session import AbstractSession, SessionSpec
+    from drupe.store import SessionStore
+
+
+# --------------------------------------------------------------------------
+# Lifecycle hooks
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def before_session_create(spec: SessionSpec) -> None:
+    """Called first in ``create()``, once the arguments are known.
+
+    ``spec`` is a mutable draft of the session (`drupe.SessionSpec`): its
+    ``kind`` (``"session"`` or ``"service"``), ``session_id``,
+    ``project_path``, ``project``, ``env``, ``conf_source``,
+    ``runtime_params``, ``save_on_close`` and a free ``metadata`` dict.
+    Plugins may complete or change it: set ``spec.project`` to skip
+    discovery, pick ``spec.env``, or add entries to ``spec.metadata`` that
+    other plugins (the store, for one) read from ``session.metadata``.
+    """
+
+
+@hookspec
+def after_session_created(session: AbstractSession) -> None:
+    """Called at the end of ``create()``, when the session is fully built.
+
+    The session has its id, project, settings and store. The store plugin
+    writes the session's first record here, so that a process killed later
+    still leaves the session behind.
+    """
+
+
+@hookspec
+def after_context_created(context: Context) -> None:
+    """Called each time a `Context` is built.
+
+    Once per `Session` (on the first ``load_context()``); once per run (and
+    per ``load_context()`` call) for a `ServiceSession`. ``context`` is
+    frozen: read it, keep it, never change it.
+    """
+
+
+@hookspec
+def before_run(session: AbstractSession, run: RunRequest) -> None:
+    """Called when a run is about to start, before ``execute_run``.
+
+    ``run`` is the frozen `RunRequest` (run id, selection, runner, runtime
+    params). Raising here aborts the run; ``on_run_error`` is then called.
+    """
+
+
+@hookspec
+def after_run(session: AbstractSession, run: RunRequest, result: dict[str, Any]) -> None:
+    """Called when a run finished; ``result`` is what ``run()`` returns to its caller."""
+
+
+@hookspec
+def on_run_error(session: AbstractSession, run: RunRequest, error: BaseException) -> None:
+    """Called when a run raised. The error is re-raised to the caller after this hook."""
+
+
+@hookspec
+def after_close(session: AbstractSession) -> None:
+    """Called once when the session closes, also when it closes because of an exception.
+
+    ``session.exception`` holds that exception (or ``None``). The session's
+    store is still open during this hook and is closed right after it.
+    """
+
+
+# --------------------------------------------------------------------------
+# Provider hooks: the first non-None answer wins
+# --------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def find_project(start: Path) -> Project | None:
+    """Find the project that contains ``start`` (a folder), or return ``None``.
+
+    Answered by the bundled ``project`` plugin: it walks up from ``start`` to
+    the first ``pyproject.toml`` with a ``[tool.drupe]`` table, and falls back
+    to the project configured with ``configure_project``. ``start`` is the
+    ``project_path`` given to ``create()``, else the current directory.
+    """
+
+
+@hookspec(firstresult=True)
+def load_settings(project: Project | None, plugin_manager: pluggy.PluginManager) -> Any:
+    """Return the project's settings object (``None`` means "no settings").
+
+    Answered by the bundled ``settings`` plugin, which imports
+    ``<package>.settings``. The settings plugin may also register the
+    project's own hooks into ``plugin_manager`` and unregister the plugins
+    the settings disable: settings are per session, so this is where a
+    project shapes its own session.
+    """
+
+
+@hookspec(firstresult=True)
+def create_config_loader(
+    project: Project | None,
+    env: str | None,
+    conf_source: str | None,
+    runtime_params: Mapping[str, Any],
+    settings: Any,
+) -> ConfigLoader | None:
+    """Return the configuration loader for these arguments.
+
+    Answered by the bundled ``config`` plugin (YAML files under ``conf/``).
+    The result must behave as a read-only ``Mapping[str, Any]``
+    (`drupe.config.ConfigLoader`); ``loader["parameters"]`` must already
+    have ``runtime_params`` applied. A loader that also implements
+    ``with_runtime_params(params)`` lets a service session parse once and
+    derive a loader per run.
+    """
+
+
+@hookspec(firstresult=True)
+def execute_run(
+    session: AbstractSession, context: Context, run: RunRequest
+) -> dict[str, Any] | None:
+    """Run what ``run`` selects and return the run's free outputs as a ``dict``.
+
+    Answered by the bundled ``pipeline`` plugin. ``context`` is the context
+    of this run (its own runtime params and config loader). Use
+    ``session.plugin_manager`` to call hooks of your own.
+    """
+
+
+@hookspec(firstresult=True)
+def open_store(project: Project | None, settings: Any) -> SessionStore | None:
+    """Return the store that keeps this session's history, or ``None``.
+
+    Answered by the bundled ``store`` plugin (SQLite under
+    ``<project>/.drupe/``). Called once per session, and not at all when
+    the session is created with ``save_on_close=False``.
+    """
+
+
+# --------------------------------------------------------------------------
+# Collected hooks
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def cli_commands() -> Sequence[Any]:
+    """Return click commands (or groups) to add to the ``drupe`` command.
+
+    Called when the ``drupe`` command builds its list of subcommands. Keep
+    the module that defines this cheap to import; import heavy libraries
+    inside the command's function.
+    """
+
+
+@hookspec
+def add_hookspecs(plugin_manager: pluggy.PluginManager) -> None:
+    """Register a plugin's own hook specifications.
+
+    Called once per plugin manager, after every plugin is registered and
+    before registrations are validated, e.g.
+    ``plugin_manager.add_hookspecs(my_plugin.hookspecs)``.
+    """

@@ -1,0 +1,386 @@
+"""The plugin manager: one per session, loaded from entry points or given explicitly.
+
+Rules it enforces (see docs/plugins.md):
+
+* one name everywhere: an entry point's name is the plugin's registration
+  name, the name ``drupe info`` shows and the name that disables it;
+* a disabled plugin is never imported;
+* every registration is validated, and an implementation of a hook nobody
+  specified is an error, never a silent no-op;
+* a provider hook that nobody answers fails with an error naming the hook
+  and the bundled plugin that normally answers it.
+
+The entry-point scan is the only process-wide state here, and it is a cache
+keyed by ``sys.path``: a test that puts a distribution on the path sees it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pluggy
+
+from drupe import hookspecs
+from drupe.errors import MissingProviderError, PluginError
+from drupe.markers import PROJECT_NAME
+
+ENTRY_POINT_GROUP = "drupe.plugins"
+DISABLE_ENV_VAR = "DRUPE_DISABLE_PLUGINS"
+TRACE_ENV_VAR = "DRUPE_TRACE_HOOKS"
+
+#: Which bundled plugin normally answers each provider hook (for error messages only).
+BUNDLED_PROVIDERS: Mapping[str, str] = {
+    "find_project": "project",
+    "load_settings": "settings",
+    "create_config_loader": "config",
+    "execute_run": "pipeline",
+    "open_store": "store",
+}
+
+_log = logging.getLogger("drupe.hooks")
+
+
+def canonical_name(name: str) -> str:
+    """Fold a plugin or distribution name so that ``drupe-X``, ``drupe_x`` and ``Drupe.x`` match."""
+    return re.sub(r"[-_.]+", "_", name.strip()).lower()
+
+
+@attrs.frozen
+class EntryPointPlugin:
+    """One entry point of the ``drupe.plugins`` group, not yet imported."""
+
+    name: str
+    value: str
+    distribution: str | None
+    version: str | None
+
+
+@attrs.frozen
+class PluginInfo:
+    """What ``drupe info`` shows about one plugin."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    source: str  # "entry point", "explicit" or "settings"
+    enabled: bool
+    hooks: tuple[str, ...] = ()
+    disabled_by: str | None = None
+
+
+_scan_lock = threading.Lock()
+_scan_cache: dict[tuple[str, ...], tuple[EntryPointPlugin, ...]] = {}
+
+
+def entry_point_plugins() -> tuple[EntryPointPlugin, ...]:
+    """The ``drupe.plugins`` entry points on the current ``sys.path``, sorted by name.
+
+    Scanned once per distinct ``sys.path`` per process. Two distributions
+    claiming the same plugin name is an error: the name must mean one thing.
+    """
+    key = tuple(sys.path)
+    cached = _scan_cache.get(key)
+    if cached is not None:
+        return cached
+    with _scan_lock:
+        cached = _scan_cache.get(key)
+        if cached is None:
+            cached = _scan()
+            _scan_cache[key] = cached
+    return cached
+
+
+def _scan() -> tuple[EntryPointPlugin, ...]:
+    import importlib_metadata
+
+    found: dict[str, EntryPointPlugin] = {}
+    for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist
+        plugin = EntryPointPlugin(
+            name=ep.name,
+            value=ep.value,
+            distribution=dist.name if dist is not None else None,
+            version=dist.version if dist is not None else None,
+        )
+        other = found.get(ep.name)
+        if other is not None and other != plugin:
+            raise PluginError(
+                f"two distributions register the drupe plugin {ep.name!r}: "
+                f"{other.distribution} ({other.value}) and {plugin.distribution} "
+                f"({plugin.value}); uninstall one of them"
+            )
+        found[ep.name] = plugin
+    return tuple(sorted(found.values(), key=lambda p: p.name))
+
+
+@attrs.define
+class Blocklist:
+    """Plugin names (or distribution names) that must not be loaded, and why."""
+
+    reasons: dict[str, str] = attrs.field(factory=dict)
+
+    def add(self, names: Iterable[str], reason: str) -> None:
+        for name in names:
+            if name and name.strip():
+                self.reasons.setdefault(canonical_name(name), reason)
+
+    @classmethod
+    def from_sources(
+        cls,
+        explicit: Iterable[str] = (),
+        environ: Mapping[str, str] | None = None,
+        project_list: Iterable[str] = (),
+    ) -> Blocklist:
+        """Combine the three routes that act before import: CLI/argument, environment, pyproject."""
+        blocklist = cls()
+        blocklist.add(explicit, "-p no:NAME / disable_plugins")
+        env = os.environ if environ is None else environ
+        blocklist.add(env.get(DISABLE_ENV_VAR, "").split(","), DISABLE_ENV_VAR)
+        blocklist.add(project_list, "[tool.drupe] disable_plugins")
+        return blocklist
+
+    def reason_for(self, name: str, distribution: str | None = None) -> str | None:
+        """Why this plugin is blocked, or ``None`` if it is not."""
+        for candidate in (name, distribution):
+            if candidate:
+                reason = self.reasons.get(canonical_name(candidate))
+                if reason is not None:
+                    return reason
+        return None
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.reasons)
+
+
+def _disable_hint(name: str) -> str:
+    return f"disable it with `-p no:{name}` or {DISABLE_ENV_VAR}={name}"
+
+
+class PluginManager(pluggy.PluginManager):
+    """drupe's pluggy manager: validated registration, provider calls, plugin records."""
+
+    def __init__(self) -> None:
+        super().__init__(PROJECT_NAME)
+        self.add_hookspecs(hookspecs)
+        self._infos: dict[str, PluginInfo] = {}
+        self._finalized = False
+        if os.environ.get(TRACE_ENV_VAR, "").strip().lower() in {"1", "true", "yes", "on"}:
+            self._enable_tracing()
+
+    # -- loading ----------------------------------------------------------
+
+    def load_entry_points(self, blocklist: Blocklist) -> None:
+        """Import and register every entry-point plugin that is not blocked."""
+        for ep in entry_point_plugins():
+            reason = blocklist.reason_for(ep.name, ep.distribution)
+            if reason is not None:
+                self._infos[ep.name] = PluginInfo(
+                    ep.name, ep.distribution, ep.version, "entry point", False, (), reason
+                )
+                continue
+            plugin = self._import(ep)
+            self.register_plugin(
+                plugin,
+                name=ep.name,
+                distribution=ep.distribution,
+                version=ep.version,
+                source="entry point",
+            )
+
+    def _import(self, ep: EntryPointPlugin) -> Any:
+        import importlib
+
+        module_name, _, attr = ep.value.partition(":")
+        try:
+            obj: Any = importlib.import_module(module_name.strip())
+            for part in filter(None, attr.strip().split(".")):
+                obj = getattr(obj, part)
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {ep.name!r} ({_origin(ep.distribution, ep.version)}) failed to import "
+                f"{ep.value!r}: {type(exc).__name__}: {exc}; {_disable_hint(ep.name)}"
+            ) from exc
+        return obj
+
+    def register_plugin(
+        self,
+        plugin: Any,
+        name: str | None = None,
+        *,
+        distribution: str | None = None,
+        version: str | None = None,
+        source: str = "explicit",
+    ) -> Any:
+        """Register ``plugin`` (a module, an object, or a class to instantiate) under ``name``.
+
+        A class is instantiated once for this manager, so a plugin written as
+        a class gets per-session state for free.
+        """
+        if isinstance(plugin, type):
+            try:
+                plugin = plugin()
+            except Exception as exc:
+                raise PluginError(
+                    f"plugin {name or plugin.__name__!r} ({_origin(distribution, version)}) "
+                    f"could not be instantiated: {type(exc).__name__}: {exc}"
+                ) from exc
+        name = name or self.get_canonical_name(plugin)
+        try:
+            self.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(
+                f"plugin {name!r} ({_origin(distribution, version)}) is invalid: {exc}; "
+                f"{_disable_hint(name)}"
+            ) from exc
+        except ValueError as exc:
+            raise PluginError(f"plugin {name!r} could not be registered: {exc}") from exc
+        self._infos[name] = PluginInfo(
+            name, distribution, version, source, True, self._hook_names(plugin)
+        )
+        return plugin
+
+    def finalize(self) -> None:
+        """Let plugins add their hook specs, then reject implementations of unknown hooks."""
+        if self._finalized:
+            return
+        self._finalized = True
+        self.hook.add_hookspecs(plugin_manager=self)
+        self.validate()
+
+    def validate(self) -> None:
+        """Fail on any implementation whose hook has no specification."""
+        for hook_name in dir(self.hook):
+            if hook_name.startswith("_"):
+                continue
+            caller = getattr(self.hook, hook_name)
+            if not isinstance(caller, pluggy.HookCaller) or caller.has_spec():
+                continue
+            for impl in caller.get_hookimpls():
+                if impl.optionalhook:
+                    continue
+                info = self._infos.get(impl.plugin_name)
+                origin = _origin(info.distribution, info.version) if info else "explicit plugin"
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} ({origin}) implements unknown hook "
+                    f"{hook_name!r}: check the name against drupe.hookspecs (or the plugin "
+                    f"that adds it); {_disable_hint(impl.plugin_name)}"
+                )
+        # Refresh the recorded hook names now that every spec is known.
+        for name, info in list(self._infos.items()):
+            plugin = self.get_plugin(name)
+            if plugin is not None:
+                self._infos[name] = attrs.evolve(info, hooks=self._hook_names(plugin))
+
+    def disable(self, name: str, reason: str) -> bool:
+        """Unregister a plugin by plugin or distribution name; return whether one matched."""
+        wanted = canonical_name(name)
+        matched = False
+        for plugin_name, info in list(self._infos.items()):
+            if not info.enabled:
+                continue
+            if wanted in {canonical_name(plugin_name), canonical_name(info.distribution or "")}:
+                plugin = self.get_plugin(plugin_name)
+                if plugin is not None:
+                    self.unregister(plugin)
+                self._infos[plugin_name] = attrs.evolve(info, enabled=False, disabled_by=reason)
+                matched = True
+        return matched
+
+    # -- queries ----------------------------------------------------------
+
+    def plugin_infos(self) -> list[PluginInfo]:
+        """Every plugin seen by this manager, enabled or not, in registration order."""
+        return list(self._infos.values())
+
+    def disabled_names(self) -> tuple[str, ...]:
+        """Names of the plugins that are disabled (for worker processes to repeat)."""
+        return tuple(name for name, info in self._infos.items() if not info.enabled)
+
+    def provide(self, hook_name: str, /, **kwargs: Any) -> Any:
+        """Call a provider hook and insist on an answer.
+
+        Raises `MissingProviderError` naming the hook and the bundled plugin
+        that normally answers it when no implementation returned a value.
+        """
+        result = getattr(self.hook, hook_name)(**kwargs)
+        if result is None:
+            bundled = BUNDLED_PROVIDERS.get(hook_name)
+            suggestion = (
+                f": is the bundled {bundled!r} plugin (drupe_{bundled}) disabled?"
+                if bundled
+                else ""
+            )
+            raise MissingProviderError(f"no plugin answers {hook_name}{suggestion}")
+        return result
+
+    def _hook_names(self, plugin: Any) -> tuple[str, ...]:
+        callers = self.get_hookcallers(plugin) or []
+        return tuple(sorted(caller.name for caller in callers))
+
+    # -- tracing ----------------------------------------------------------
+
+    def _enable_tracing(self) -> None:
+        local = threading.local()
+
+        def before(hook_name: str, impls: list[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
+            stack = getattr(local, "stack", None)
+            if stack is None:
+                stack = local.stack = []
+            stack.append(time.perf_counter())
+            _log.info("hook %s -> [%s]", hook_name, ", ".join(impl.plugin_name for impl in impls))
+
+        def after(
+            outcome: Any, hook_name: str, impls: list[pluggy.HookImpl], kwargs: Mapping[str, Any]
+        ) -> None:
+            started = local.stack.pop()
+            failed = outcome.exception is not None
+            _log.info(
+                "hook %s done in %.3f ms%s",
+                hook_name,
+                (time.perf_counter() - started) * 1000,
+                " (raised)" if failed else "",
+            )
+
+        self.add_hookcall_monitoring(before, after)
+
+
+def build_plugin_manager(
+    *,
+    start: Path,
+    plugins: Iterable[Any] = (),
+    entry_points: bool = True,
+    disable_plugins: Iterable[str] = (),
+) -> PluginManager:
+    """A validated manager with the entry-point plugins (unless blocked) and ``plugins``.
+
+    Blocking acts before import, from three routes: ``disable_plugins`` (the
+    CLI's ``-p no:NAME``), the ``DRUPE_DISABLE_PLUGINS`` environment variable
+    and ``[tool.drupe] disable_plugins`` of the project containing ``start``.
+    """
+    from drupe._pyproject import project_disable_list
+
+    manager = PluginManager()
+    if entry_points:
+        blocklist = Blocklist.from_sources(
+            explicit=disable_plugins, project_list=project_disable_list(start)
+        )
+        manager.load_entry_points(blocklist)
+    for plugin in plugins:
+        manager.register_plugin(plugin)
+    manager.finalize()
+    return manager
+
+
+def _origin(distribution: str | None, version: str | None) -> str:
+    if distribution is None:
+        return "explicit plugin"
+    return f"distribution {distribution} {version or ''}".rstrip()

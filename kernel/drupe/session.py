@@ -1,0 +1,592 @@
+"""Sessions: the lifecycle the kernel owns.
+
+A `Session` is one run: create, load its context, run once, close. A
+`ServiceSession` prepares everything that does not depend on a run once, at
+create, and then runs any number of times, from any number of threads, each
+run with its own `RunRequest`, runtime parameters and `Context`.
+
+The kernel never knows who finds the project, reads settings, loads config,
+executes pipelines or persists history: it asks through provider hooks and
+announces through lifecycle hooks (see `drupe.hookspecs`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar, Token
+from pathlib import Path
+from types import MappingProxyType, TracebackType
+from typing import Any, ClassVar, TypeVar
+
+import attrs
+
+from drupe.config import ConfigLoader, RuntimeParamsAware
+from drupe.context import Context
+from drupe.errors import SessionError
+from drupe.ids import new_id
+from drupe.plugin_manager import PluginManager, build_plugin_manager
+from drupe.project import Project
+from drupe.run_request import RunRequest
+from drupe.store import SessionStore
+
+_current_session: ContextVar[AbstractSession | None] = ContextVar(
+    "drupe_current_session", default=None
+)
+
+S = TypeVar("S", bound="AbstractSession")
+
+
+def get_current_session() -> AbstractSession:
+    """The session active in this thread or asyncio task.
+
+    A session is active inside ``with Session.create() as session:`` and, for
+    the code of the nodes, during ``session.run()``. Worker threads started by
+    a runner inherit it when the runner copies the context (the bundled ones do).
+    """
+    session = _current_session.get()
+    if session is None:
+        raise SessionError(
+            "no drupe session is active here: call get_current_session() inside "
+            "`with Session.create(...) as session:` or from code that session.run() runs"
+        )
+    return session
+
+
+@attrs.define
+class SessionSpec:
+    """The mutable draft of a session that ``before_session_create`` hooks may complete."""
+
+    kind: str
+    session_id: str
+    project_path: Path
+    project: Project | None = None
+    env: str | None = None
+    conf_source: str | None = None
+    runtime_params: dict[str, Any] = attrs.field(factory=dict)
+    save_on_close: bool = True
+    metadata: dict[str, Any] = attrs.field(factory=dict)
+
+
+def _conf_source(value: str | os.PathLike[str] | None) -> str | None:
+    return None if value is None else os.fspath(value)
+
+
+class AbstractSession(ABC):
+    """What every session offers: ``create()``, ``load_context()``, ``run()``, ``close()``.
+
+    Use a session as a context manager: leaving the ``with`` block records
+    the exception that ended it (if any) and closes the session.
+    """
+
+    kind: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        spec: SessionSpec,
+        plugin_manager: PluginManager,
+        settings: Any,
+        store: SessionStore | None,
+    ) -> None:
+        self._spec = spec
+        self._plugin_manager = plugin_manager
+        self._settings = settings
+        self._store = store
+        self._metadata: Mapping[str, Any] = MappingProxyType(dict(spec.metadata))
+        self._lock = threading.RLock()
+        self._closed = False
+        self._exception: BaseException | None = None
+        self._tokens: list[Token[AbstractSession | None]] = []
+
+    # -- construction -------------------------------------------------------
+
+    @classmethod
+    def _build(
+        cls: type[S],
+        *,
+        spec: SessionSpec,
+        plugins: Iterable[Any],
+        entry_points: bool,
+        disable_plugins: Iterable[str],
+        open_store: bool,
+    ) -> S:
+        manager = build_plugin_manager(
+            start=spec.project_path,
+            plugins=plugins,
+            entry_points=entry_points,
+            disable_plugins=disable_plugins,
+        )
+
+        manager.hook.before_session_create(spec=spec)
+        project = spec.project
+        if project is None:
+            project = manager.hook.find_project(start=spec.project_path)
+            spec.project = project
+        settings = manager.hook.load_settings(project=project, plugin_manager=manager)
+        manager.validate()  # settings may have registered the project's own hooks
+        store = manager.hook.open_store(project=project, settings=settings) if open_store else None
+        session = cls(spec=spec, plugin_manager=manager, settings=settings, store=store)
+        try:
+            manager.hook.after_session_created(session=session)
+        except BaseException:
+            if store is not None:
+                store.close()
+            raise
+        return session
+
+    @classmethod
+    @abstractmethod
+    def create(cls: type[S], *args: Any, **kwargs: Any) -> S:
+        """Build a session: load plugins, find the project, read settings, open the store."""
+
+    # -- read-only state ----------------------------------------------------
+
+    @property
+    def session_id(self) -> str:
+        return self._spec.session_id
+
+    @property
+    def project(self) -> Project | None:
+        return self._spec.project
+
+    @property
+    def project_path(self) -> Path:
+        """The folder the session started from (the project root when one was found)."""
+        if self._spec.project is not None and self._spec.project.root is not None:
+            return self._spec.project.root
+        return self._spec.project_path
+
+    @property
+    def env(self) -> str | None:
+        return self._spec.env
+
+    @property
+    def conf_source(self) -> str | None:
+        return self._spec.conf_source
+
+    @property
+    def settings(self) -> Any:
+        return self._settings
+
+    @property
+    def store(self) -> SessionStore | None:
+        """Where this session's history is kept, or ``None`` (``save_on_close=False``, no store)."""
+        return self._store
+
+    @property
+    def plugin_manager(self) -> PluginManager:
+        return self._plugin_manager
+
+    @property
+    def hook(self) -> Any:
+        """Shortcut for ``session.plugin_manager.hook``."""
+        return self._plugin_manager.hook
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        """Free-form data plugins put on the draft in ``before_session_create`` (CLI context)."""
+        return self._metadata
+
+    @property
+    def exception(self) -> BaseException | None:
+        """The exception that ended the ``with`` block, if any."""
+        return self._exception
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # -- lifecycle ----------------------------------------------------------
+
+    @abstractmethod
+    def load_context(self) -> Context:
+        """Build (or return) the `Context`."""
+
+    @abstractmethod
+    def run(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Run pipelines; return the run's free outputs."""
+
+    def _new_context(
+        self, runtime_params: Mapping[str, Any], loader: ConfigLoader, run_id: str | None
+    ) -> Context:
+        context = Context(
+            session_id=self.session_id,
+            project=self.project,
+            env=self.env,
+            conf_source=self.conf_source,
+            runtime_params=runtime_params,
+            config_loader=loader,
+            settings=self._settings,
+            run_id=run_id,
+        )
+        self.hook.after_context_created(context=context)
+        return context
+
+    def _create_loader(self, runtime_params: Mapping[str, Any]) -> ConfigLoader:
+        loader: ConfigLoader = self._plugin_manager.provide(
+            "create_config_loader",
+            project=self.project,
+            env=self.env,
+            conf_source=self.conf_source,
+            runtime_params=MappingProxyType(dict(runtime_params)),
+            settings=self._settings,
+        )
+        return loader
+
+    def _execute(self, context: Context, run: RunRequest) -> dict[str, Any]:
+        """Call the run hooks around ``execute_run``; the session is current meanwhile."""
+        token = _current_session.set(self)
+        hook = self.hook
+        try:
+            try:
+                hook.before_run(session=self, run=run)
+                result: dict[str, Any] = self._plugin_manager.provide(
+                    "execute_run", session=self, context=context, run=run
+                )
+            except BaseException as error:
+                hook.on_run_error(session=self, run=run, error=error)
+                raise
+            hook.after_run(session=self, run=run, result=result)
+            return result
+        finally:
+            _current_session.reset(token)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise SessionError(f"session {self.session_id} is closed; create a new one")
+
+    def close(self, timeout: float | None = None) -> None:
+        """Close the session: ``after_close`` hooks, then the store. Closing twice is harmless.
+
+        New runs are refused from here on; a service session first waits up to
+        ``timeout`` seconds (default: as long as it takes) for runs in flight.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._wait_for_runs(timeout)
+        try:
+            self.hook.after_close(session=self)
+        finally:
+            if self._store is not None:
+                self._store.close()
+
+    def _wait_for_runs(self, timeout: float | None) -> None:
+        """Called with the lock held once closing starts; sessions with parallel runs wait."""
+        return None
+
+    def __enter__(self: S) -> S:
+        self._tokens.append(_current_session.set(self))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is not None:
+            self._exception = exc
+        try:
+            self.close()
+        finally:
+            if self._tokens:
+                _current_session.reset(self._tokens.pop())
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<{type(self).__name__} {self.session_id} {state}>"
+
+
+def _start(project_path: str | os.PathLike[str] | None) -> Path:
+    return Path(project_path).expanduser().resolve() if project_path else Path.cwd()
+
+
+_RUN_SELECTION = (
+    "tags",
+    "node_names",
+    "from_nodes",
+    "to_nodes",
+    "from_inputs",
+    "to_outputs",
+    "namespaces",
+)
+
+
+class Session(AbstractSession):
+    """One run per session, as Kedro's ``KedroSession``.
+
+    A second ``run()`` after a successful one raises `SessionError`; a run
+    that failed may be retried in the same session.
+    """
+
+    kind = "session"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._context: Context | None = None
+        self._run_state = "ready"  # ready -> running -> done (or back to ready on failure)
+
+    @classmethod
+    def create(  # type: ignore[override]
+        cls,
+        project_path: str | os.PathLike[str] | None = None,
+        save_on_close: bool = True,
+        env: str | None = None,
+        runtime_params: Mapping[str, Any] | None = None,
+        conf_source: str | os.PathLike[str] | None = None,
+        *,
+        plugins: Iterable[Any] = (),
+        entry_points: bool = True,
+        disable_plugins: Iterable[str] = (),
+    ) -> Session:
+        """Create a session.
+
+        Args:
+            project_path: where to look for the project (default: the current folder).
+            save_on_close: ``False`` keeps no history at all (no store is opened).
+            env: configuration environment (default: the config plugin's choice).
+            runtime_params: parameters that override the project's ``parameters``.
+            conf_source: a configuration folder or archive instead of the project's.
+            plugins: plugin objects (modules, instances or classes) to register.
+            entry_points: ``False`` registers only ``plugins`` (embedding).
+            disable_plugins: plugin or distribution names not to load (like ``-p no:NAME``).
+        """
+        spec = SessionSpec(
+            kind=cls.kind,
+            session_id=new_id(),
+            project_path=_start(project_path),
+            env=env,
+            conf_source=_conf_source(conf_source),
+            runtime_params=dict(runtime_params or {}),
+            save_on_close=save_on_close,
+        )
+        return cls._build(
+            spec=spec,
+            plugins=plugins,
+            entry_points=entry_points,
+            disable_plugins=disable_plugins,
+            open_store=save_on_close,
+        )
+
+    @property
+    def runtime_params(self) -> Mapping[str, Any]:
+        return MappingProxyType(self._spec.runtime_params)
+
+    @property
+    def save_on_close(self) -> bool:
+        return self._spec.save_on_close
+
+    def load_context(self) -> Context:
+        """Build the session's `Context` once; later calls return the same object."""
+        with self._lock:
+            self._check_open()
+            if self._context is None:
+                params = self._spec.runtime_params
+                self._context = self._new_context(params, self._create_loader(params), None)
+            return self._context
+
+    def run(
+        self,
+        pipeline_names: str | Iterable[str] | None = None,
+        tags: Iterable[str] | None = None,
+        runner: Any = None,
+        node_names: Iterable[str] | None = None,
+        from_nodes: Iterable[str] | None = None,
+        to_nodes: Iterable[str] | None = None,
+        from_inputs: Iterable[str] | None = None,
+        to_outputs: Iterable[str] | None = None,
+        load_versions: Mapping[str, str] | None = None,
+        namespaces: Iterable[str] | None = None,
+        only_missing_outputs: bool = False,
+        *,
+        pipeline_name: str | None = None,
+        run_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Run the selected pipelines once and return their free outputs.
+
+        ``pipeline_name`` is accepted as Kedro's single-name spelling of
+        ``pipeline_names``. See `RunRequest` for the selection semantics.
+        """
+        with self._lock:
+            self._check_open()
+            if self._run_state == "running":
+                raise SessionError(f"session {self.session_id} is already running")
+            if self._run_state == "done":
+                raise SessionError(
+                    "this Session has already completed a run: a Session maps to exactly one "
+                    "run; create a new Session, or use ServiceSession to run many times"
+                )
+            self._run_state = "running"
+        succeeded = False
+        try:
+            context = self.load_context()
+            run = RunRequest(
+                run_id=run_id or new_id(),
+                session_id=self.session_id,
+                pipeline_names=_pipeline_names(pipeline_names, pipeline_name),
+                tags=tags,
+                node_names=node_names,
+                from_nodes=from_nodes,
+                to_nodes=to_nodes,
+                from_inputs=from_inputs,
+                to_outputs=to_outputs,
+                namespaces=namespaces,
+                runner=runner,
+                load_versions=load_versions,
+                only_missing_outputs=only_missing_outputs,
+                runtime_params=self._spec.runtime_params,
+            )
+            result = self._execute(context, run)
+            succeeded = True
+            return result
+        finally:
+            with self._lock:
+                self._run_state = "done" if succeeded else "ready"
+
+
+def _pipeline_names(names: str | Iterable[str] | None, single: str | None) -> tuple[str, ...]:
+    if single is not None:
+        if names:
+            raise SessionError("pass pipeline_names or pipeline_name, not both")
+        return (single,)
+    if names is None:
+        return ()
+    return (names,) if isinstance(names, str) else tuple(names)
+
+
+class ServiceSession(AbstractSession):
+    """Many runs per session, from many threads at once: a session to put behind a service.
+
+    Project, settings, plugins and the parsed configuration are prepared once
+    at create. Each run builds only its own `RunRequest`, runtime parameters
+    and `Context`. ``close()`` refuses new runs and waits for those in flight.
+    """
+
+    kind = "service"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._base_loader: ConfigLoader | None = None
+        self._in_flight: set[str] = set()
+        self._idle = threading.Condition(self._lock)
+
+    @classmethod
+    def create(  # type: ignore[override]
+        cls,
+        session_id: str | None = None,
+        project_path: str | os.PathLike[str] | None = None,
+        env: str | None = None,
+        conf_source: str | os.PathLike[str] | None = None,
+        *,
+        plugins: Iterable[Any] = (),
+        entry_points: bool = True,
+        disable_plugins: Iterable[str] = (),
+    ) -> ServiceSession:
+        """Create a service session; the arguments mean what they mean for `Session.create`."""
+        spec = SessionSpec(
+            kind=cls.kind,
+            session_id=session_id or new_id(),
+            project_path=_start(project_path),
+            env=env,
+            conf_source=_conf_source(conf_source),
+        )
+        session = cls._build(
+            spec=spec,
+            plugins=plugins,
+            entry_points=entry_points,
+            disable_plugins=disable_plugins,
+            open_store=True,
+        )
+        try:
+            session._base_loader = session._create_loader({})
+        except BaseException as exc:
+            session._exception = exc
+            session.close()
+            raise
+        return session
+
+    def load_context(
+        self, runtime_params: Mapping[str, Any] | None = None, *, run_id: str | None = None
+    ) -> Context:
+        """Build a fresh `Context` for these runtime parameters (nothing is re-read from disk
+        when the config loader supports ``with_runtime_params``)."""
+        self._check_open()
+        params = dict(runtime_params or {})
+        base = self._base_loader
+        if isinstance(base, RuntimeParamsAware):
+            loader = base.with_runtime_params(params) if params else base
+        elif base is not None and not params:
+            loader = base
+        else:
+            loader = self._create_loader(params)
+        return self._new_context(params, loader, run_id)
+
+    def run(
+        self,
+        pipeline_names: str | Iterable[str] | None = None,
+        tags: Iterable[str] | None = None,
+        runner: Any = None,
+        node_names: Iterable[str] | None = None,
+        from_nodes: Iterable[str] | None = None,
+        to_nodes: Iterable[str] | None = None,
+        from_inputs: Iterable[str] | None = None,
+        to_outputs: Iterable[str] | None = None,
+        load_versions: Mapping[str, str] | None = None,
+        namespaces: Iterable[str] | None = None,
+        only_missing_outputs: bool = False,
+        *,
+        pipeline_name: str | None = None,
+        run_id: str | None = None,
+        runtime_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Run once with these runtime parameters; safe to call from many threads at once."""
+        run_id = run_id or new_id()
+        with self._lock:
+            self._check_open()
+            if run_id in self._in_flight:
+                raise SessionError(f"a run with id {run_id!r} is already in flight")
+            self._in_flight.add(run_id)
+        try:
+            params = dict(runtime_params or {})
+            context = self.load_context(params, run_id=run_id)
+            run = RunRequest(
+                run_id=run_id,
+                session_id=self.session_id,
+                pipeline_names=_pipeline_names(pipeline_names, pipeline_name),
+                tags=tags,
+                node_names=node_names,
+                from_nodes=from_nodes,
+                to_nodes=to_nodes,
+                from_inputs=from_inputs,
+                to_outputs=to_outputs,
+                namespaces=namespaces,
+                runner=runner,
+                load_versions=load_versions,
+                only_missing_outputs=only_missing_outputs,
+                runtime_params=params,
+            )
+            return self._execute(context, run)
+        finally:
+            with self._lock:
+                self._in_flight.discard(run_id)
+                if not self._in_flight:
+                    self._idle.notify_all()
+
+    async def arun(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """``run()`` for asyncio callers: the work runs in a worker thread, off the event loop."""
+        import asyncio
+
+        return await asyncio.to_thread(self.run, *args, **kwargs)
+
+    @property
+    def runs_in_flight(self) -> int:
+        with self._lock:
+            return len(self._in_flight)
+
+    def _wait_for_runs(self, timeout: float | None) -> None:
+        self._idle.wait_for(lambda: not self._in_flight, timeout=timeout)

@@ -1,0 +1,1 @@
+"""drupe's bundled `pipeline` plugin (entry point `pipeline` in the `drupe.plugins` group)."""
