@@ -190,7 +190,7 @@ def open_store(project: Project | None, settings: Any) -> SessionStore | None:
 
 
 @hookspec
-def cli_commands() -> Sequence[Any]:
+def cli_commands() -> Sequence[Any] | None:
     """Return click commands (or groups) to add to the ``drupe`` command.
 
     Called when the ``drupe`` command builds its list of subcommands. Keep

@@ -22,7 +22,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -331,7 +331,9 @@ class PluginManager(pluggy.PluginManager):
     def _enable_tracing(self) -> None:
         local = threading.local()
 
-        def before(hook_name: str, impls: list[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
+        def before(
+            hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]
+        ) -> None:
             stack = getattr(local, "stack", None)
             if stack is None:
                 stack = local.stack = []
@@ -339,7 +341,10 @@ class PluginManager(pluggy.PluginManager):
             _log.info("hook %s -> [%s]", hook_name, ", ".join(impl.plugin_name for impl in impls))
 
         def after(
-            outcome: Any, hook_name: str, impls: list[pluggy.HookImpl], kwargs: Mapping[str, Any]
+            outcome: Any,
+            hook_name: str,
+            impls: Sequence[pluggy.HookImpl],
+            kwargs: Mapping[str, Any],
         ) -> None:
             started = local.stack.pop()
             failed = outcome.exception is not None

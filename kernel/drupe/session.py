@@ -332,7 +332,7 @@ class Session(AbstractSession):
         self._run_state = "ready"  # ready -> running -> done (or back to ready on failure)
 
     @classmethod
-    def create(  # type: ignore[override]
+    def create(
         cls,
         project_path: str | os.PathLike[str] | None = None,
         save_on_close: bool = True,
@@ -476,7 +476,7 @@ class ServiceSession(AbstractSession):
         self._idle = threading.Condition(self._lock)
 
     @classmethod
-    def create(  # type: ignore[override]
+    def create(
         cls,
         session_id: str | None = None,
         project_path: str | os.PathLike[str] | None = None,

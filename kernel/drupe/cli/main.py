@@ -21,6 +21,7 @@ from drupe import __version__
 from drupe.cli.options import list_option, load_versions_callback, params_callback
 from drupe.cli.state import CliState, pass_state
 from drupe.errors import DrupeError, PluginError
+from drupe.session import Session
 
 
 class DrupeClickError(click.ClickException):
@@ -87,7 +88,7 @@ class DrupeGroup(click.Group):
 def _disable_option(
     ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
 ) -> list[str]:
-    names = []
+    names: list[str] = []
     for item in value:
         if not item.startswith("no:") or not item[3:].strip():
             raise click.BadParameter(
@@ -140,12 +141,12 @@ def _configure_logging(verbose: bool) -> None:
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_state
-def info(state: CliState, as_json: bool) -> None:
+def info(state: CliState, /, as_json: bool) -> None:
     """Show drupe's version, the project found and every plugin."""
     manager = state.plugin_manager()
     start = (state.project_path or Path.cwd()).resolve()
     project = manager.hook.find_project(start=start)
-    plugins = [
+    plugins: list[dict[str, Any]] = [
         {
             "name": p.name,
             "distribution": p.distribution,
@@ -223,6 +224,7 @@ def info(state: CliState, as_json: bool) -> None:
 @pass_state
 def run(
     state: CliState,
+    /,
     runtime_params: dict[str, Any],
     env: str | None,
     conf_source: str | None,
@@ -231,10 +233,11 @@ def run(
 ) -> None:
     """Run pipelines in a new session and record it."""
     started = time.perf_counter()
+    session: Session
     with state.create_session(
         env=env, conf_source=conf_source, runtime_params=runtime_params
     ) as session:
-        outputs = session.run(run_id=run_id, **selection)
+        outputs: dict[str, Any] = session.run(run_id=run_id, **selection)
     elapsed = time.perf_counter() - started
     names = ", ".join(sorted(outputs)) if outputs else "none"
     click.echo(

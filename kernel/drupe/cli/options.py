@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import click
 
 from drupe.cli.params import merge_params, parse_params
 from drupe.errors import UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def split_names(
@@ -21,7 +23,7 @@ def split_names(
     return tuple(dict.fromkeys(names))
 
 
-def list_option(*decls: str, help: str) -> Any:
+def list_option(*decls: str, help: str) -> Callable[[F], F]:
     """A repeatable option whose values may also be comma-separated."""
     return click.option(*decls, multiple=True, callback=split_names, help=help)
 
