@@ -23,7 +23,12 @@ from drupe.errors import (
 )
 from drupe.ids import new_id
 from drupe.markers import hookimpl, hookspec
-from drupe.plugin_manager import PluginInfo, PluginManager, canonical_name
+from drupe.plugin_manager import (
+    PluginInfo,
+    PluginManager,
+    build_plugin_manager,
+    canonical_name,
+)
 from drupe.project import Project
 from drupe.run_request import RunRequest
 from drupe.session import (
@@ -61,6 +66,7 @@ __all__ = [
     "StoreError",
     "UsageError",
     "__version__",
+    "build_plugin_manager",
     "canonical_name",
     "get_current_session",
     "hookimpl",

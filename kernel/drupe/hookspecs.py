@@ -150,6 +150,7 @@ def create_config_loader(
     conf_source: str | None,
     runtime_params: Mapping[str, Any],
     settings: Any,
+    plugin_manager: pluggy.PluginManager,
 ) -> ConfigLoader | None:
     """Return the configuration loader for these arguments.
 
@@ -158,7 +159,8 @@ def create_config_loader(
     (`drupe.config.ConfigLoader`); ``loader["parameters"]`` must already
     have ``runtime_params`` applied. A loader that also implements
     ``with_runtime_params(params)`` lets a service session parse once and
-    derive a loader per run.
+    derive a loader per run. ``plugin_manager`` lets the loader ask other
+    plugins for contributions through hooks of its own (resolvers, say).
     """
 
 

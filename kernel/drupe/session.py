@@ -233,6 +233,7 @@ class AbstractSession(ABC):
             conf_source=self.conf_source,
             runtime_params=MappingProxyType(dict(runtime_params)),
             settings=self._settings,
+            plugin_manager=self._plugin_manager,
         )
         return loader
 
