@@ -1,0 +1,1 @@
+"""drupe's bundled `serve` plugin (entry point `serve` in the `drupe.plugins` group)."""
