@@ -13,7 +13,8 @@ Fixtures:
 * ``session_factory``: create sessions (closed at teardown) with the plugins
   you choose.
 
-Plain helpers usable without pytest: `HookRecorder`, `StaticConfig` (answers
+Plain helpers usable without pytest: `write_project`, `write_distribution`
+(a real ``.dist-info`` with ``drupe.plugins`` entry points), `HookRecorder`, `StaticConfig` (answers
 ``create_config_loader`` from a dict) and `FunctionExecutor` (answers
 ``execute_run`` by calling a function), so a test of a single plugin needs no
 other plugin.
@@ -165,6 +166,35 @@ def write_project(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(content), encoding="utf-8")
     return root
+
+
+def write_distribution(
+    site: Path,
+    name: str,
+    *,
+    version: str = "1.0",
+    plugins: Mapping[str, str],
+    modules: Mapping[str, str] | None = None,
+) -> Path:
+    """Install a real (tiny) distribution into the folder ``site``; return ``site``.
+
+    ``plugins`` maps plugin names to entry-point values (``"module:attr"``)
+    in the ``drupe.plugins`` group; ``modules`` maps file names (relative to
+    ``site``) to source. Put ``site`` on ``sys.path`` (or ``PYTHONPATH``) and
+    drupe finds the plugins exactly as it finds installed ones.
+    """
+    dist_info = site / f"{name.replace('-', '_')}-{version}.dist-info"
+    dist_info.mkdir(parents=True, exist_ok=True)
+    (dist_info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8"
+    )
+    lines = ["[drupe.plugins]", *(f"{k} = {v}" for k, v in plugins.items())]
+    (dist_info / "entry_points.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for relative, source in (modules or {}).items():
+        path = site / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source), encoding="utf-8")
+    return site
 
 
 def _toml_value(value: Any) -> str:
