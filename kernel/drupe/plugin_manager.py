@@ -238,7 +238,8 @@ class PluginManager(pluggy.PluginManager):
             self.register(plugin, name=name)
         except pluggy.PluginValidationError as exc:
             raise PluginError(
-                f"plugin {name!r} ({_origin(distribution, version)}) is invalid: {exc}; "
+                f"plugin {name!r} ({_origin(distribution, version)}) is invalid: "
+                f"{'; '.join(line.strip() for line in str(exc).splitlines() if line.strip())}; "
                 f"{_disable_hint(name)}"
             ) from exc
         except ValueError as exc:

@@ -1,0 +1,5 @@
+"""``python -m drupe`` is the ``drupe`` command."""
+
+from drupe.cli.main import main
+
+main()

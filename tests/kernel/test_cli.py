@@ -1,0 +1,121 @@
+"""The drupe command as a user runs it: a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from drupe.testing import write_distribution, write_project
+
+
+def drupe(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k != "DRUPE_DISABLE_PLUGINS"}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "drupe", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def with_site(site: Path) -> dict[str, str]:
+    return {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+
+
+def test_version_and_help(tmp_path: Path) -> None:
+    import drupe as kernel
+
+    assert drupe("--version", cwd=tmp_path).stdout.strip() == f"drupe, version {kernel.__version__}"
+    helped = drupe("--help", cwd=tmp_path)
+    assert helped.returncode == 0
+    for word in ("info", "run", "-p no:NAME", "--verbose", "--project"):
+        assert word in helped.stdout
+
+
+def test_info_lists_every_plugin_with_distribution_and_hooks(tmp_path: Path) -> None:
+    site = write_distribution(
+        tmp_path / "site",
+        "drupe-test-extra",
+        version="4.5",
+        plugins={"extra": "drupe_test_extra"},
+        modules={
+            "drupe_test_extra.py": (
+                "import drupe\n@drupe.hookimpl\ndef after_close(session):\n    pass\n"
+            )
+        },
+    )
+    done = drupe("-p", "no:store", "info", "--json", cwd=tmp_path, env=with_site(site))
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    plugins = {p["name"]: p for p in data["plugins"]}
+    assert plugins["extra"]["distribution"] == "drupe-test-extra"
+    assert plugins["extra"]["version"] == "4.5"
+    assert plugins["extra"]["hooks"] == ["after_close"]
+    assert plugins["store"]["enabled"] is False
+    assert {"project", "settings", "config", "pipeline", "store"} <= set(plugins)
+
+
+def test_broken_plugin_fails_with_one_line_and_can_be_disabled(tmp_path: Path) -> None:
+    site = write_distribution(
+        tmp_path / "site",
+        "drupe-test-broken",
+        plugins={"broken": "drupe_test_broken"},
+        modules={"drupe_test_broken.py": "raise RuntimeError('kaput')\n"},
+    )
+    failed = drupe("info", cwd=tmp_path, env=with_site(site))
+    assert failed.returncode == 1
+    lines = failed.stderr.strip().splitlines()
+    assert len(lines) == 1, failed.stderr
+    assert "'broken'" in lines[0] and "kaput" in lines[0] and "-p no:broken" in lines[0]
+    assert "Traceback" not in failed.stderr
+    verbose = drupe("--verbose", "info", cwd=tmp_path, env=with_site(site))
+    assert verbose.returncode == 1 and "Traceback" in verbose.stderr
+    assert drupe("-p", "no:broken", "info", cwd=tmp_path, env=with_site(site)).returncode == 0
+    env = {**with_site(site), "DRUPE_DISABLE_PLUGINS": "drupe-test-broken"}
+    assert drupe("info", cwd=tmp_path, env=env).returncode == 0
+
+
+def test_pyproject_disable_plugins_applies_to_the_cli(tmp_path: Path) -> None:
+    site = write_distribution(
+        tmp_path / "site",
+        "drupe-test-broken",
+        plugins={"broken": "drupe_test_broken"},
+        modules={"drupe_test_broken.py": "raise RuntimeError('kaput')\n"},
+    )
+    project = write_project(tmp_path / "proj", tool={"disable_plugins": ["broken"]})
+    assert drupe("info", cwd=project, env=with_site(site)).returncode == 0
+    assert (
+        drupe("--project", str(project), "info", cwd=tmp_path, env=with_site(site)).returncode == 0
+    )
+
+
+@pytest.mark.parametrize(
+    ("flag", "shown"),
+    [("a", "'a' is not key=value"), ("a=1,,b=2", "empty item"), ('x="open', "unterminated")],
+)
+def test_malformed_params_exit_2_showing_the_fragment(
+    tmp_path: Path, flag: str, shown: str
+) -> None:
+    done = drupe("run", "--params", flag, cwd=tmp_path)
+    assert done.returncode == 2
+    assert shown in done.stderr and "--params" in done.stderr
+
+
+def test_bad_load_versions_exit_2(tmp_path: Path) -> None:
+    done = drupe("run", "--load-versions", "model", cwd=tmp_path)
+    assert done.returncode == 2 and "dataset:version" in done.stderr
+
+
+def test_only_no_prefix_is_accepted_for_p(tmp_path: Path) -> None:
+    done = drupe("-p", "something", "info", cwd=tmp_path)
+    assert done.returncode == 2 and "no:NAME" in done.stderr
