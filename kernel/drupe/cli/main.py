@@ -39,7 +39,14 @@ class DrupeGroup(click.Group):
         state = ctx.ensure_object(CliState)
         manager = state.plugin_manager()
         found: dict[str, click.Command] = {}
-        for contribution in manager.hook.cli_commands():
+        for impl in reversed(manager.hook.cli_commands.get_hookimpls()):
+            try:
+                contribution: Any = impl.function()
+            except Exception as exc:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} failed to list its commands: "
+                    f"{type(exc).__name__}: {exc}; disable it with -p no:{impl.plugin_name}"
+                ) from exc
             for command in contribution or ():
                 if not isinstance(command, click.Command) or not command.name:
                     raise PluginError(

@@ -1,0 +1,64 @@
+"""Start-up cost of drupe against the floor of importing its dependencies.
+
+Run by hand: ``python benchmarks/bench_startup.py [--repeat 30]``.
+
+Prints the median wall time of each command over ``--repeat`` runs and the
+ratio to the import floor (``python -c "import pluggy, yaml, click, attrs"``,
+the libraries any tool of this kind loads). Target: ``drupe --help`` within
+1.2x of the import floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+PY = sys.executable
+
+
+def commands() -> dict[str, list[str]]:
+    drupe = shutil.which("drupe")
+    return {
+        "python -c pass": [PY, "-c", "pass"],
+        "import floor (pluggy, yaml, click, attrs)": [
+            PY,
+            "-c",
+            "import pluggy, yaml, click, attrs",
+        ],
+        "python -c 'import drupe'": [PY, "-c", "import drupe"],
+        "drupe --help": [drupe, "--help"] if drupe else [PY, "-m", "drupe", "--help"],
+    }
+
+
+def median_seconds(argv: list[str], repeat: int) -> float:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    subprocess.run(argv, env=env, capture_output=True, check=True)  # warm the file cache
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run(argv, env=env, capture_output=True, check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    results = {name: median_seconds(argv, args.repeat) for name, argv in commands().items()}
+    floor = results["import floor (pluggy, yaml, click, attrs)"]
+    print(f"median of {args.repeat} runs; ratio against the import floor")
+    for name, seconds in results.items():
+        print(f"  {name:<45} {seconds * 1000:8.1f} ms   {seconds / floor:5.2f}x")
+    ratio = results["drupe --help"] / floor
+    verdict = "meets" if ratio <= 1.2 else "misses"
+    print(f"drupe --help is {ratio:.2f}x the import floor: {verdict} the 1.2x target")
+
+
+if __name__ == "__main__":
+    main()
