@@ -19,13 +19,14 @@ import sys
 import time
 
 PY = sys.executable
+FLOOR = "import floor (pluggy, yaml, click, attrs)"
 
 
 def commands() -> dict[str, list[str]]:
     drupe = shutil.which("drupe")
     return {
         "python -c pass": [PY, "-c", "pass"],
-        "import floor (pluggy, yaml, click, attrs)": [
+        FLOOR: [
             PY,
             "-c",
             "import pluggy, yaml, click, attrs",
@@ -51,7 +52,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
     results = {name: median_seconds(argv, args.repeat) for name, argv in commands().items()}
-    floor = results["import floor (pluggy, yaml, click, attrs)"]
+    floor = results[FLOOR]
     print(f"median of {args.repeat} runs; ratio against the import floor")
     for name, seconds in results.items():
         print(f"  {name:<45} {seconds * 1000:8.1f} ms   {seconds / floor:5.2f}x")
