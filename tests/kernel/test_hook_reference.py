@@ -1,0 +1,23 @@
+"""docs/hooks.md names every hook the kernel specifies, so the map cannot fall behind."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from drupe import hookspecs
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "hooks.md"
+
+
+def test_every_kernel_hookspec_is_in_the_reference_with_a_docstring() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    specs = [
+        (name, func)
+        for name, func in inspect.getmembers(hookspecs, inspect.isfunction)
+        if hasattr(func, "drupe_spec")
+    ]
+    assert len(specs) == 14  # 7 lifecycle, 5 provider, 2 collected
+    for name, func in specs:
+        assert f"`{name}" in text, f"docs/hooks.md does not mention {name}"
+        assert func.__doc__ and len(func.__doc__.strip()) > 40, f"{name} needs a docstring"
