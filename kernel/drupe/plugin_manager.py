@@ -78,25 +78,88 @@ class PluginInfo:
 
 
 _scan_lock = threading.Lock()
-_scan_cache: dict[tuple[str, ...], tuple[EntryPointPlugin, ...]] = {}
+_scan_cache: dict[str, tuple[EntryPointPlugin, ...]] = {}
+CACHE_ENV_VAR = "DRUPE_CACHE_DIR"
+NO_CACHE_ENV_VAR = "DRUPE_NO_CACHE"
 
 
 def entry_point_plugins() -> tuple[EntryPointPlugin, ...]:
     """The ``drupe.plugins`` entry points on the current ``sys.path``, sorted by name.
 
-    Scanned once per distinct ``sys.path`` per process. Two distributions
-    claiming the same plugin name is an error: the name must mean one thing.
+    Scanning every installed distribution costs tens of milliseconds, more
+    than the rest of ``drupe --help``, so the result is cached in the process
+    and on disk. The key is the interpreter, ``sys.path`` and the modification
+    time of every folder on it: installing, removing or upgrading a
+    distribution changes its folder's time, so a stale answer is not served.
+    Two distributions claiming the same plugin name is an error: the name
+    must mean one thing.
     """
-    key = tuple(sys.path)
+    key = _scan_key()
     cached = _scan_cache.get(key)
     if cached is not None:
         return cached
     with _scan_lock:
         cached = _scan_cache.get(key)
         if cached is None:
-            cached = _scan()
+            cached = _read_disk_cache(key)
+            if cached is None:
+                cached = _scan()
+                _write_disk_cache(key, cached)
             _scan_cache[key] = cached
     return cached
+
+
+def _scan_key() -> str:
+    parts = [sys.executable, sys.version]
+    for entry in sys.path:
+        try:
+            parts.append(f"{entry}\0{os.stat(entry or '.').st_mtime_ns}")
+        except OSError:
+            parts.append(f"{entry}\0-")
+    return "\n".join(parts)
+
+
+def _cache_file(key: str) -> Path | None:
+    if os.environ.get(NO_CACHE_ENV_VAR, "").strip() not in {"", "0"}:
+        return None
+    folder = os.environ.get(CACHE_ENV_VAR) or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "drupe",
+    )
+    import zlib
+
+    return Path(folder) / f"entry-points-{zlib.crc32(key.encode()):08x}.json"
+
+
+def _read_disk_cache(key: str) -> tuple[EntryPointPlugin, ...] | None:
+    path = _cache_file(key)
+    if path is None:
+        return None
+    try:
+        import json
+
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("key") != key:
+            return None
+        return tuple(EntryPointPlugin(**item) for item in data["plugins"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _write_disk_cache(key: str, plugins: tuple[EntryPointPlugin, ...]) -> None:
+    path = _cache_file(key)
+    if path is None:
+        return
+    try:
+        import json
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        payload = {"key": key, "plugins": [attrs.asdict(p) for p in plugins]}
+        tmp.write_text(json.dumps(payload), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs the next process a scan
 
 
 def _scan() -> tuple[EntryPointPlugin, ...]:
