@@ -1,0 +1,301 @@
+"""``drupe sessions``: list, show and rerun recorded sessions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+import drupe
+from drupe.cli import CliState, pass_state
+from drupe.cli.options import params_callback
+from drupe.cli.params import merge_params
+from drupe_store.records import STATUSES
+
+STATUS_COLOURS = {"open": "cyan", "closed": "green", "failed": "red", "interrupted": "yellow"}
+RUN_COLOURS = {"running": "cyan", "succeeded": "green", "failed": "red", "interrupted": "yellow"}
+
+
+def _history(state: CliState) -> Any:
+    from drupe_store.history import history_for
+
+    start = (state.project_path or Path.cwd()).resolve()
+    return history_for(state.plugin_manager(), start)
+
+
+@click.group("sessions")
+def sessions() -> None:
+    """Query the recorded history of sessions and runs (drupe_store)."""
+
+
+@sessions.command("list")
+@click.option(
+    "--limit",
+    "-n",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many sessions to show (0: all).",
+)
+@click.option(
+    "--status", type=click.Choice(STATUSES), default=None, help="Only sessions with this status."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@pass_state
+def list_command(state: CliState, /, limit: int, status: str | None, as_json: bool) -> None:
+    """List sessions, newest first."""
+    with _history(state) as history:
+        records = history.list_sessions(limit=limit, status=status)
+    if as_json:
+        click.echo(json.dumps(records, indent=2, default=str))
+        return
+    if not records:
+        click.echo("no sessions recorded" + (f" with status {status}" if status else ""))
+        return
+    click.echo(_table(records))
+
+
+@sessions.command("show")
+@click.argument("session_id")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@pass_state
+def show_command(state: CliState, /, session_id: str, as_json: bool) -> None:
+    """Show everything recorded about one session (an id or a unique prefix of it)."""
+    with _history(state) as history:
+        record = history.get_session(session_id)
+    if as_json:
+        click.echo(json.dumps(record, indent=2, default=str))
+        return
+    click.echo(_details(record))
+
+
+@sessions.command("rerun")
+@click.argument("session_id")
+@click.option(
+    "--run",
+    "run_id",
+    default=None,
+    help="Which run to repeat when the session had several (a service session).",
+)
+@click.option(
+    "--params",
+    "runtime_params",
+    multiple=True,
+    callback=params_callback,
+    help="Runtime parameters to change (key=value,...); needed for masked ones.",
+)
+@pass_state
+def rerun_command(
+    state: CliState, /, session_id: str, run_id: str | None, runtime_params: dict[str, Any]
+) -> None:
+    """Run a recorded session again: same env, conf_source, runtime params and selection."""
+    from drupe_store.gitinfo import git_info
+    from drupe_store.masking import masked_keys
+
+    with _history(state) as history:
+        record = history.get_session(session_id)
+    run = _pick_run(record, run_id)
+    request = run["request"]
+    params = dict(run.get("runtime_params") or record.get("runtime_params") or {})
+    merge_params(params, runtime_params)
+    hidden = masked_keys(params)
+    if hidden:
+        raise drupe.UsageError(
+            f"session {record['session_id']} had masked runtime params ({', '.join(hidden)}): "
+            f"pass their values again, e.g. --params {hidden[0]}=..."
+        )
+    project_path = state.project_path or Path(record["project_path"])
+    _warn_about_code(record.get("git"), git_info(project_path.resolve()))
+    session: drupe.Session
+    with state.create_session(
+        drupe.Session,
+        project_path=project_path,
+        plugins=[RerunOf(str(record["session_id"]))],
+        env=record.get("env"),
+        conf_source=record.get("conf_source"),
+        runtime_params=params,
+    ) as session:
+        outputs = session.run(
+            pipeline_names=request.get("pipeline_names") or None,
+            tags=request.get("tags"),
+            node_names=request.get("node_names"),
+            from_nodes=request.get("from_nodes"),
+            to_nodes=request.get("to_nodes"),
+            from_inputs=request.get("from_inputs"),
+            to_outputs=request.get("to_outputs"),
+            namespaces=request.get("namespaces"),
+            runner=request.get("runner"),
+            load_versions=request.get("load_versions"),
+            only_missing_outputs=bool(request.get("only_missing_outputs")),
+        )
+    names = ", ".join(sorted(outputs)) or "none"
+    click.echo(
+        f"drupe: session {session.session_id} reran {record['session_id']}; free outputs: {names}",
+        err=True,
+    )
+
+
+class RerunOf:
+    """Marks the new session as a rerun (recorded as ``rerun_of``)."""
+
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+
+    @drupe.hookimpl
+    def before_session_create(self, spec: drupe.SessionSpec) -> None:
+        spec.metadata["rerun_of"] = self.session_id
+
+
+def _pick_run(record: Mapping[str, Any], run_id: str | None) -> Mapping[str, Any]:
+    runs: Sequence[Mapping[str, Any]] = record.get("runs") or []
+    if run_id is not None:
+        chosen = [r for r in runs if str(r["run_id"]).startswith(run_id)]
+        if len(chosen) != 1:
+            raise drupe.UsageError(
+                f"--run {run_id!r} matches {len(chosen)} runs of session {record['session_id']}"
+                f" (runs: {', '.join(str(r['run_id']) for r in runs) or 'none'})"
+            )
+        return chosen[0]
+    if len(runs) == 1:
+        return runs[0]
+    if not runs:
+        raise drupe.UsageError(
+            f"session {record['session_id']} recorded no run, so there is nothing to rerun"
+        )
+    raise drupe.UsageError(
+        f"session {record['session_id']} has {len(runs)} runs: choose one with --run RUN_ID "
+        f"(see `drupe sessions show {record['session_id']}`)"
+    )
+
+
+def _warn_about_code(before: Mapping[str, Any] | None, now: Mapping[str, Any] | None) -> None:
+    if not before or not before.get("commit"):
+        return
+    current = (now or {}).get("commit")
+    if current != before["commit"]:
+        click.echo(
+            f"drupe: warning: the session ran at git commit {before['commit'][:12]}, the code is "
+            f"now at {str(current)[:12] if current else 'no commit'}; results may differ",
+            err=True,
+        )
+    if before.get("dirty"):
+        click.echo(
+            "drupe: warning: the session ran with uncommitted changes; results may differ",
+            err=True,
+        )
+
+
+# -- formatting ---------------------------------------------------------------
+
+
+def _when(value: str | None) -> str:
+    if not value:
+        return "-"
+    stamp = datetime.fromisoformat(value).astimezone()
+    return stamp.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _duration(value: Any) -> str:
+    if value is None:
+        return "-"
+    seconds = float(value)
+    if seconds < 60:
+        return f"{seconds:.2f}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{int(minutes)}m{int(seconds):02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{int(hours)}h{int(minutes):02d}m"
+
+
+def _commit(git: Mapping[str, Any] | None) -> str:
+    if not git or not git.get("commit"):
+        return "-"
+    return str(git["commit"])[:8] + ("*" if git.get("dirty") else "")
+
+
+def _table(records: Sequence[Mapping[str, Any]]) -> str:
+    header = ("ID", "STATUS", "KIND", "CREATED", "DURATION", "RUNS", "ENV", "COMMIT")
+    rows = [
+        (
+            str(r["session_id"]),
+            str(r.get("status")),
+            str(r.get("kind") or "-"),
+            _when(r.get("created_at")),
+            _duration(r.get("duration_s")),
+            str(r.get("run_count", len(r.get("runs") or ()))),
+            str(r.get("env") or "-"),
+            _commit(r.get("git")),
+        )
+        for r in records
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    tty = sys.stdout.isatty()
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    for row in rows:
+        cells = [cell.ljust(w) for cell, w in zip(row, widths, strict=True)]
+        if tty:
+            cells[1] = click.style(cells[1], fg=STATUS_COLOURS.get(row[1]))
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _details(record: Mapping[str, Any]) -> str:
+    git = record.get("git")
+    cli = record.get("cli")
+    plugins = ", ".join(
+        f"{p['name']} {p.get('version') or ''}".strip() for p in record.get("plugins") or ()
+    )
+    lines = [
+        f"session      {record['session_id']}",
+        f"status       {record.get('status')}",
+        f"kind         {record.get('kind')}",
+        f"created      {_when(record.get('created_at'))}",
+        f"closed       {_when(record.get('closed_at'))}",
+        f"duration     {_duration(record.get('duration_s'))}",
+        f"project      {record.get('project_path')} (package {record.get('package_name')})",
+        f"env          {record.get('env') or '-'}",
+        f"conf_source  {record.get('conf_source') or '-'}",
+        f"params       {json.dumps(record.get('runtime_params') or {})}",
+        f"user         {record.get('username')}@{record.get('hostname')} (pid {record.get('pid')})",
+        f"versions     Python {record.get('python_version')}, drupe {record.get('drupe_version')}",
+        f"plugins      {plugins or '-'}",
+        "git          "
+        + (
+            f"{git.get('commit') or 'no commit'} on {git.get('branch') or 'detached HEAD'}"
+            f"{', dirty' if git.get('dirty') else ''}"
+            if git
+            else "not a git repository"
+        ),
+        f"command      {' '.join([str(cli['command']), *cli.get('args', [])]) if cli else '-'}",
+    ]
+    if record.get("rerun_of"):
+        lines.append(f"rerun of     {record['rerun_of']}")
+    error = record.get("error")
+    if error:
+        lines.append(f"error        {error['type']}: {error['message']}")
+    runs = record.get("runs") or []
+    lines.append(f"runs         {len(runs)}")
+    for run in runs:
+        request = run.get("request") or {}
+        selection = {
+            k: v
+            for k, v in request.items()
+            if v and k not in ("run_id", "session_id", "runtime_params")
+        }
+        lines += [
+            f"  run {run['run_id']}  {run.get('status')}  {_duration(run.get('duration_s'))}",
+            f"    request  {json.dumps(selection) if selection else 'everything (defaults)'}",
+            f"    params   {json.dumps(run.get('runtime_params') or {})}",
+            f"    outputs  {', '.join(run.get('outputs') or ()) or '-'}",
+        ]
+        if run.get("error"):
+            lines.append(f"    error    {run['error']['type']}: {run['error']['message']}")
+    if error and error.get("traceback"):
+        lines += ["", error["traceback"].rstrip()]
+    return "\n".join(lines)

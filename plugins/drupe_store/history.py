@@ -1,0 +1,151 @@
+"""Querying the history from Python: notebooks, services, scripts.
+
+`open_history` finds a project's store the way a session would (the plugins'
+``find_project``, ``load_settings`` and ``open_store`` hooks, so a store
+plugin of yours is used too), and `History` adds what users ask of it on top
+of any `drupe.SessionStore`: short id prefixes, clear errors.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import drupe
+from drupe_store.options import DEFAULT_FILES, STORE_DIR, StoreOptions
+
+
+def open_backend(options: StoreOptions) -> drupe.SessionStore | None:
+    """The bundled backend ``options`` ask for, or ``None`` when it has no place."""
+    if options.path is None:
+        return None
+    if options.backend == "json":
+        from drupe_store.json_store import JsonStore
+
+        return JsonStore(options.path)
+    from drupe_store.sqlite_store import SqliteStore
+
+    return SqliteStore(options.path)
+
+
+class History:
+    """Read access to a session store: ``list_sessions``, ``get_session``, ``find``.
+
+    Use it as a context manager (or call ``close()``) to release the store.
+    """
+
+    def __init__(self, store: drupe.SessionStore) -> None:
+        self.store = store
+
+    def list_sessions(
+        self, *, limit: int | None = 20, status: str | None = None
+    ) -> list[Mapping[str, Any]]:
+        """Session records, newest first (``limit=None``: all of them)."""
+        if limit is not None and limit < 0:
+            raise drupe.UsageError(f"limit must be 0 or more, not {limit}")
+        return list(self.store.list_sessions(limit=limit or None, status=status))
+
+    def find(self, prefix: str, limit: int = 2) -> list[str]:
+        """Session ids starting with ``prefix`` (or whose random tail starts with it)."""
+        finder = getattr(self.store, "find_session_ids", None)
+        if finder is not None:
+            return list(finder(prefix, limit))
+        ids = [str(r["session_id"]) for r in self.store.list_sessions(limit=None)]
+        tails = [i.rpartition("Z-")[2] for i in ids]
+        return sorted(
+            i
+            for i, t in zip(ids, tails, strict=True)
+            if i.startswith(prefix) or t.startswith(prefix)
+        )[:limit]
+
+    def get_session(self, session_id: str) -> Mapping[str, Any]:
+        """The session (runs included) whose id is, or uniquely starts with, ``session_id``."""
+        prefix = session_id.strip()
+        record = self.store.get_session(prefix) if prefix else None
+        if record is not None:
+            return record
+        matches = self.find(prefix, limit=6) if prefix else []
+        if not matches:
+            raise drupe.StoreError(
+                f"no session {session_id!r} in {self.describe()}: see `drupe sessions list`"
+            )
+        if len(matches) > 1:
+            shown = ", ".join(matches[:5]) + (", ..." if len(matches) > 5 else "")
+            raise drupe.StoreError(
+                f"session id prefix {session_id!r} is ambiguous ({shown}): give more characters"
+            )
+        found = self.store.get_session(matches[0])
+        if found is None:  # deleted in between
+            raise drupe.StoreError(f"session {matches[0]} vanished from {self.describe()}")
+        return found
+
+    def describe(self) -> str:
+        path = getattr(self.store, "path", None)
+        return f"the session store {path}" if path is not None else repr(self.store)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_history(
+    project_path: str | os.PathLike[str] | None = None,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    backend: str | None = None,
+    disable_plugins: tuple[str, ...] = (),
+) -> History:
+    """Open the session history of the project containing ``project_path`` (default: cwd).
+
+    ``path`` (with ``backend``, "sqlite" or "json", guessed from the path
+    when omitted) opens a store file or folder directly, without plugins.
+    """
+    if path is not None:
+        target = Path(path).expanduser().resolve()
+        chosen = backend or ("json" if target.is_dir() or not target.suffix else "sqlite")
+        options = StoreOptions.from_mapping({"backend": chosen, "path": str(target)}, None)
+        store = open_backend(options)
+        assert store is not None
+        return History(store)
+    start = Path(project_path or Path.cwd()).expanduser().resolve()
+    manager = drupe.build_plugin_manager(start=start, disable_plugins=disable_plugins)
+    return history_for(manager, start)
+
+
+def history_for(manager: drupe.PluginManager, start: Path) -> History:
+    """The history the plugins of ``manager`` would write to for a session started at ``start``."""
+    project = manager.hook.find_project(start=start)
+    settings = manager.hook.load_settings(project=project, plugin_manager=manager)
+    store = manager.hook.open_store(project=project, settings=settings)
+    if store is None and project is None:
+        store = _store_above(start)
+    if store is None:
+        raise drupe.StoreError(
+            f"no session history found from {start}: sessions are kept under "
+            f"<project>/{STORE_DIR}/ once a session ran there; run inside a project or pass "
+            f"--project (or set SESSION_STORE_ARGS['path'])"
+        )
+    return History(store)
+
+
+def _store_above(start: Path) -> drupe.SessionStore | None:
+    """No project plugin answered: use the nearest default store above ``start``."""
+    for folder in (start, *start.parents):
+        for backend, name in DEFAULT_FILES.items():
+            candidate = folder / STORE_DIR / name
+            if candidate.exists():
+                return open_backend(StoreOptions(backend=backend, path=candidate))
+    return None

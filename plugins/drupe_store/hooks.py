@@ -1,0 +1,69 @@
+"""The hook implementations of the ``store`` plugin (cheap to import: no sqlite here)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import drupe
+from drupe_store.options import DECLARATION, StoreOptions
+from drupe_store.recorder import recorder_of, start_recording, stop_recording
+
+
+@drupe.hookimpl(optionalhook=True)
+def declare_settings() -> dict[str, dict[str, Any]]:
+    return DECLARATION
+
+
+@drupe.hookimpl(trylast=True)
+def open_store(project: drupe.Project | None, settings: Any) -> drupe.SessionStore | None:
+    """SQLite under ``<project root>/.drupe/`` (or as ``SESSION_STORE_ARGS`` says).
+
+    No project root and no absolute ``path`` option: ``None``, the session
+    runs and nothing is persisted (an embedding without a project on disk
+    decides itself where history goes, if anywhere).
+    """
+    from drupe_store.history import open_backend
+
+    root = project.root if project is not None else None
+    return open_backend(StoreOptions.from_settings(settings, root))
+
+
+@drupe.hookimpl
+def after_session_created(session: drupe.AbstractSession) -> None:
+    start_recording(session)
+
+
+@drupe.hookimpl
+def before_run(session: drupe.AbstractSession, run: drupe.RunRequest) -> None:
+    recorder = recorder_of(session)
+    if recorder is not None:
+        recorder.run_started(run)
+
+
+@drupe.hookimpl
+def after_run(session: drupe.AbstractSession, run: drupe.RunRequest, result: Any) -> None:
+    recorder = recorder_of(session)
+    if recorder is not None:
+        recorder.run_finished(run, outputs=result if isinstance(result, dict) else None)
+
+
+@drupe.hookimpl
+def on_run_error(
+    session: drupe.AbstractSession, run: drupe.RunRequest, error: BaseException
+) -> None:
+    recorder = recorder_of(session)
+    if recorder is not None:
+        recorder.run_finished(run, error=error)
+
+
+@drupe.hookimpl
+def after_close(session: drupe.AbstractSession) -> None:
+    stop_recording(session)
+
+
+@drupe.hookimpl
+def cli_commands() -> Sequence[Any]:
+    from drupe_store.cli import sessions
+
+    return [sessions]

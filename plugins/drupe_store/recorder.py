@@ -1,0 +1,116 @@
+"""Writing a session's history through the lifecycle hooks.
+
+The plugin is a module shared by every session of the process, so what one
+session's hooks must remember between calls (its record, the start of each
+run) lives in a `SessionRecorder` attached to that session object through a
+weak mapping: it goes away with the session, and two sessions never share one.
+
+Write failures: the record written at create must land (a broken store fails
+the session before any work is done). Later writes are logged and swallowed,
+so a full disk never turns a finished run into a failure, nor hides the
+exception a failing run raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+import drupe
+from drupe_store import records
+from drupe_store.masking import SecretMask
+from drupe_store.options import StoreOptions
+
+_log = logging.getLogger("drupe_store")
+
+
+class SessionRecorder:
+    """Everything one session writes, in order: create, each run, close."""
+
+    def __init__(self, session: drupe.AbstractSession, store: drupe.SessionStore) -> None:
+        options = StoreOptions.from_settings(session.settings, None)
+        self.store = store
+        self.mask = SecretMask(options.mask_keys)
+        self.record = records.session_record(session, self.mask)
+        self._runs: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def created(self) -> None:
+        try:
+            self.store.save_session(self.record)
+        except drupe.DrupeError:
+            raise
+        except Exception as exc:
+            raise drupe.StoreError(
+                f"could not record session {self.record['session_id']}: "
+                f"{type(exc).__name__}: {exc}; fix the store or disable it with -p no:store"
+            ) from exc
+
+    def run_started(self, run: drupe.RunRequest) -> None:
+        record = records.run_record(run, self.mask, records.now())
+        with self._lock:
+            self._runs[run.run_id] = record
+        self._save_run(record)
+
+    def run_finished(
+        self,
+        run: drupe.RunRequest,
+        *,
+        outputs: Mapping[str, Any] | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        with self._lock:
+            started = self._runs.pop(run.run_id, None)
+        if started is None:  # before_run of another plugin raised before ours ran
+            started = records.run_record(run, self.mask, records.now())
+        self._save_run(records.finished_run(started, outputs=outputs, error=error))
+
+    def closed(self, exception: BaseException | None) -> None:
+        self.record = records.closed_record(self.record, exception)
+        self._quietly(self.store.save_session, self.record)
+
+    def _save_run(self, record: Mapping[str, Any]) -> None:
+        self._quietly(self.store.save_run, record)
+
+    def _quietly(self, write: Any, record: Mapping[str, Any]) -> None:
+        try:
+            write(record)
+        except Exception as exc:
+            _log.error(
+                "drupe_store: could not record %s of session %s: %s: %s",
+                "run " + str(record["run_id"]) if "run_id" in record else "the close",
+                self.record["session_id"],
+                type(exc).__name__,
+                exc,
+            )
+
+
+_recorders: weakref.WeakKeyDictionary[drupe.AbstractSession, SessionRecorder] = (
+    weakref.WeakKeyDictionary()
+)
+_recorders_lock = threading.Lock()
+
+
+def start_recording(session: drupe.AbstractSession) -> None:
+    store = session.store
+    if store is None:  # save_on_close=False, or no store could be placed
+        return
+    recorder = SessionRecorder(session, store)
+    recorder.created()
+    with _recorders_lock:
+        _recorders[session] = recorder
+
+
+def recorder_of(session: drupe.AbstractSession) -> SessionRecorder | None:
+    with _recorders_lock:
+        return _recorders.get(session)
+
+
+def stop_recording(session: drupe.AbstractSession) -> None:
+    with _recorders_lock:
+        recorder = _recorders.pop(session, None)
+    if recorder is not None:
+        recorder.closed(session.exception)

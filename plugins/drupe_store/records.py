@@ -1,0 +1,181 @@
+"""The records the store keeps: one per session, one per run, as JSON-friendly dicts.
+
+Field names are the store's public format (documented in docs/store.md);
+every backend keeps them as given. Times are ISO 8601 in UTC with
+microseconds, so they sort as text.
+"""
+
+from __future__ import annotations
+
+import getpass
+import platform
+import traceback
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import drupe
+from drupe_store.gitinfo import git_info
+from drupe_store.liveness import owner
+from drupe_store.masking import SecretMask
+
+STATUSES = ("open", "closed", "failed", "interrupted")
+RUN_STATUSES = ("running", "succeeded", "failed", "interrupted")
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def seconds_between(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    delta = datetime.fromisoformat(end) - datetime.fromisoformat(start)
+    return round(delta.total_seconds(), 6)
+
+
+def username() -> str | None:
+    try:
+        return getpass.getuser()
+    except Exception:  # no USER variable and no passwd entry (some containers)
+        return None
+
+
+def error_record(error: BaseException) -> dict[str, Any]:
+    kind = type(error)
+    name = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
+    return {
+        "type": name,
+        "message": str(error),
+        "traceback": "".join(traceback.format_exception(kind, error, error.__traceback__)),
+    }
+
+
+def plugin_records(session: drupe.AbstractSession) -> tuple[list[dict[str, Any]], list[str]]:
+    """The enabled plugins (name, distribution, version, source) and the disabled names."""
+    enabled, disabled = [], []
+    for info in session.plugin_manager.plugin_infos():
+        if info.enabled:
+            enabled.append(
+                {
+                    "name": info.name,
+                    "distribution": info.distribution,
+                    "version": info.version,
+                    "source": info.source,
+                }
+            )
+        else:
+            disabled.append(info.name)
+    return enabled, disabled
+
+
+def cli_record(metadata: Mapping[str, Any], mask: SecretMask) -> dict[str, Any] | None:
+    cli = metadata.get("cli")
+    if not isinstance(cli, Mapping):
+        return None
+    return {
+        "command": cli.get("command"),
+        "args": mask.args([str(a) for a in cli.get("args") or ()]),
+        "params": mask.params(cli.get("params") or {}),
+    }
+
+
+def session_record(session: drupe.AbstractSession, mask: SecretMask) -> dict[str, Any]:
+    """The record written at create (status ``open``)."""
+    project = session.project
+    project_path: Path = session.project_path
+    plugins, disabled = plugin_records(session)
+    runtime_params = getattr(session, "runtime_params", None) or {}
+    session_id = session.session_id
+    return {
+        "session_id": session_id,
+        "short_id": short_id(session_id),
+        "kind": session.kind,
+        "status": "open",
+        "created_at": now(),
+        "closed_at": None,
+        "duration_s": None,
+        "project_path": str(project_path),
+        "package_name": project.package_name if project else None,
+        "project_name": project.project_name if project else None,
+        "env": session.env,
+        "conf_source": session.conf_source,
+        "runtime_params": mask.params(runtime_params),
+        "username": username(),
+        **owner(),
+        "python_version": platform.python_version(),
+        "drupe_version": drupe.__version__,
+        "plugins": plugins,
+        "disabled_plugins": disabled,
+        "git": git_info(project_path),
+        "cli": cli_record(session.metadata, mask),
+        "rerun_of": session.metadata.get("rerun_of"),
+        "error": None,
+    }
+
+
+def short_id(session_id: str) -> str:
+    """The random tail of a kernel id (``...Z-3fa9c01b7e`` -> ``3fa9c01b7e``), else the id."""
+    head, sep, tail = session_id.rpartition("Z-")
+    return tail if sep and head else session_id
+
+
+def closed_record(record: Mapping[str, Any], exception: BaseException | None) -> dict[str, Any]:
+    """The session record rewritten at close."""
+    closed_at = now()
+    return {
+        **record,
+        "status": "failed" if exception is not None else "closed",
+        "closed_at": closed_at,
+        "duration_s": seconds_between(record.get("created_at"), closed_at),
+        "error": error_record(exception) if exception is not None else None,
+    }
+
+
+def run_record(run: drupe.RunRequest, mask: SecretMask, started_at: str) -> dict[str, Any]:
+    """The record written when a run starts (status ``running``)."""
+    request = run.to_dict()
+    request["runtime_params"] = mask.params(request.get("runtime_params") or {})
+    return {
+        "run_id": run.run_id,
+        "session_id": run.session_id,
+        "status": "running",
+        "request": request,
+        "runtime_params": request["runtime_params"],
+        "started_at": started_at,
+        "finished_at": None,
+        "duration_s": None,
+        "error": None,
+        "outputs": [],
+        **owner(),
+    }
+
+
+def finished_run(
+    record: Mapping[str, Any],
+    *,
+    outputs: Mapping[str, Any] | None = None,
+    error: BaseException | None = None,
+) -> dict[str, Any]:
+    finished_at = now()
+    return {
+        **record,
+        "status": "failed" if error is not None else "succeeded",
+        "finished_at": finished_at,
+        "duration_s": seconds_between(record.get("started_at"), finished_at),
+        "error": error_record(error) if error is not None else None,
+        "outputs": sorted(str(name) for name in (outputs or {})),
+    }
+
+
+def check_status(status: str | None) -> None:
+    """Refuse a status filter that no record can have."""
+    if status is not None and status not in STATUSES:
+        raise drupe.UsageError(
+            f"unknown session status {status!r}: use one of {', '.join(STATUSES)}"
+        )

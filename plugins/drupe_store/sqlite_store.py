@@ -1,0 +1,245 @@
+"""The default backend: one SQLite database per project (``.drupe/sessions.db``).
+
+Safe under concurrency: WAL mode lets readers run while one process writes;
+every write is one ``BEGIN IMMEDIATE`` transaction (the write lock is taken
+up front, so two writers never deadlock upgrading a read lock); SQLite's
+busy timeout waits for the lock, and a retry loop covers the cases where
+SQLite returns "busy" at once. One connection per store object, shared by
+the threads of a service session under a lock.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import drupe
+from drupe_store.liveness import hostname, with_effective_status
+from drupe_store.records import check_status, short_id
+from drupe_store.sqlite_schema import SCHEMA_VERSION, current_version, migrate
+from drupe_store.storage import prepare_folder
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_S = 30.0
+
+
+class SqliteStore:
+    """A `drupe.SessionStore` in one SQLite file."""
+
+    def __init__(self, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self._lock = threading.Lock()
+        prepare_folder(self.path.parent)
+        try:
+            self._conn = sqlite3.connect(
+                self.path,
+                timeout=busy_timeout,
+                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise self._error("open", exc) from exc
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            self._retry(lambda: self._conn.execute("PRAGMA journal_mode = WAL").fetchone())
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._write(self._upgrade)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    # -- schema -------------------------------------------------------------
+
+    def _upgrade(self, conn: sqlite3.Connection) -> None:
+        version = current_version(conn)
+        if version > SCHEMA_VERSION:
+            raise drupe.StoreError(
+                f"the session store {self.path} has schema version {version}, newer than this "
+                f"drupe_store understands ({SCHEMA_VERSION}): upgrade drupe, or point "
+                f"SESSION_STORE_ARGS['path'] elsewhere"
+            )
+        if version < SCHEMA_VERSION:
+            migrate(conn, version)
+
+    @property
+    def schema_version(self) -> int:
+        return self._read(current_version)
+
+    # -- transactions -------------------------------------------------------
+
+    def _error(self, action: str, exc: BaseException) -> drupe.StoreError:
+        return drupe.StoreError(
+            f"could not {action} the session store {self.path}: {exc}; check the file is "
+            f"writable and not corrupt (SESSION_STORE_ARGS['path'] moves it)"
+        )
+
+    def _retry(self, attempt: Callable[[], T]) -> T:
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.005
+        while True:
+            try:
+                return attempt()
+            except sqlite3.OperationalError as exc:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or time.monotonic() > deadline:
+                    raise self._error("write", exc) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
+
+    def _write(self, body: Callable[[sqlite3.Connection], None]) -> None:
+        def attempt() -> None:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                body(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+        with self._lock:
+            self._check_open()
+            self._retry(attempt)
+
+    def _read(self, body: Callable[[sqlite3.Connection], T]) -> T:
+        with self._lock:
+            self._check_open()
+            try:
+                return self._retry(lambda: body(self._conn))
+            except drupe.StoreError:
+                raise
+            except sqlite3.Error as exc:
+                raise self._error("read", exc) from exc
+
+    def _check_open(self) -> None:
+        if self._conn is None:
+            raise drupe.StoreError(f"the session store {self.path} is closed")
+
+    # -- SessionStore -------------------------------------------------------
+
+    def save_session(self, record: Mapping[str, Any]) -> None:
+        session_id = str(record["session_id"])
+        values = (
+            session_id,
+            str(record.get("created_at") or ""),
+            str(record.get("status") or "open"),
+            json.dumps(record, default=str),
+            record.get("kind"),
+            record.get("hostname"),
+            short_id(session_id),
+        )
+
+        def body(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR REPLACE INTO sessions (session_id, created_at, status, record, kind, "
+                "hostname, short_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                values,
+            )
+
+        self._write(body)
+
+    def save_run(self, record: Mapping[str, Any]) -> None:
+        values = (
+            str(record["run_id"]),
+            str(record["session_id"]),
+            json.dumps(record, default=str),
+            record.get("started_at"),
+            record.get("status"),
+        )
+
+        def body(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR REPLACE INTO runs (run_id, session_id, record, started_at, status) "
+                "VALUES (?, ?, ?, ?, ?)",
+                values,
+            )
+
+        self._write(body)
+
+    def get_session(self, session_id: str) -> dict[str, Any] | None:
+        def body(conn: sqlite3.Connection) -> dict[str, Any] | None:
+            row = conn.execute(
+                "SELECT record FROM sessions WHERE session_id = ?", (session_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            record: dict[str, Any] = json.loads(row[0])
+            record["runs"] = [
+                json.loads(r[0])
+                for r in conn.execute(
+                    "SELECT record FROM runs WHERE session_id = ? ORDER BY started_at, run_id",
+                    (session_id,),
+                )
+            ]
+            return record
+
+        record = self._read(body)
+        return None if record is None else with_effective_status(record)
+
+    def list_sessions(
+        self, *, limit: int | None = 20, status: str | None = None
+    ) -> list[Mapping[str, Any]]:
+        check_status(status)
+        select = (
+            "SELECT record, (SELECT count(*) FROM runs WHERE runs.session_id = s.session_id) "
+            "FROM sessions AS s"
+        )
+        order = " ORDER BY created_at DESC, session_id DESC"
+        if status in ("open", "interrupted"):
+            # Whether an open session was interrupted is decided at read time.
+            sql = f"{select} WHERE status = 'open'{order}"
+            args: tuple[str, ...] = ()
+            if status == "interrupted":
+                sql = f"{select} WHERE status = 'open' AND hostname = ?{order}"
+                args = (hostname(),)
+            rows = self._read(lambda conn: conn.execute(sql, args).fetchall())
+            found: list[Mapping[str, Any]] = [r for r in _listed(rows) if r["status"] == status]
+            return found if limit is None else found[:limit]
+        params: list[Any] = [] if status is None else [status]
+        where = "" if status is None else " WHERE status = ?"
+        tail = "" if limit is None else " LIMIT ?"
+        params += [] if limit is None else [limit]
+        rows = self._read(
+            lambda conn: conn.execute(select + where + order + tail, params).fetchall()
+        )
+        return list(_listed(rows))
+
+    def find_session_ids(self, prefix: str, limit: int = 2) -> list[str]:
+        """Ids that start with ``prefix``, or whose random tail does (at most ``limit``)."""
+        if not prefix:
+            return []
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+        def body(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute(
+                "SELECT session_id FROM sessions WHERE session_id >= ? AND session_id < ? "
+                "UNION SELECT session_id FROM sessions WHERE short_id >= ? AND short_id < ? "
+                "LIMIT ?",
+                (prefix, upper, prefix, upper, limit),
+            ).fetchall()
+            return sorted(r[0] for r in rows)
+
+        return self._read(body)
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None  # type: ignore[assignment]
+        if conn is not None:
+            conn.close()
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({str(self.path)!r})"
+
+
+def _listed(rows: list[tuple[str, int]]) -> Iterator[dict[str, Any]]:
+    for text, run_count in rows:
+        record = with_effective_status(json.loads(text))
+        record["run_count"] = run_count
+        yield record
