@@ -1,0 +1,1 @@
+"""The hello example project: greet someone, three nodes long."""

@@ -1,0 +1,1 @@
+"""Project settings: the defaults are fine for hello (nothing to set)."""

@@ -1,0 +1,401 @@
+"""`DataCatalog`: the named datasets of one run.
+
+A catalog is built fresh for every run, from the ``catalog`` configuration,
+the credentials and the run's parameters, so two runs (even two concurrent
+runs of one service session) never share a dataset object or the data a
+memory dataset holds. Entries are created on first use: a run that touches
+three datasets of a fifty-entry catalog builds three datasets.
+
+Names a catalog answers:
+
+* every entry of the ``catalog`` configuration;
+* every name matching a dataset factory (an entry whose name holds
+  ``{placeholders}``; the most specific matching pattern wins);
+* ``parameters`` (all parameters) and ``params:a.b`` (one nested value);
+* datasets added in code with `DataCatalog.add`, and the memory datasets
+  a runner adds for the pipeline's intermediate and free outputs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from drupe_pipeline.datasets import (
+    BUILTIN_DATASETS,
+    AbstractDataset,
+    DatasetError,
+    MemoryDataset,
+    Version,
+)
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_RESERVED_KEYS = ("type", "versioned", "credentials")
+
+
+def dataset_class(type_name: str, *, entry: str = "") -> type[AbstractDataset]:
+    """Resolve a ``type:`` value: a built-in short name or ``module.Class`` / ``module:Class``."""
+    where = f"catalog entry {entry!r}: " if entry else ""
+    builtin = BUILTIN_DATASETS.get(type_name)
+    if builtin is not None:
+        return builtin
+    module_name, sep, attr = type_name.partition(":")
+    if not sep:
+        module_name, _, attr = type_name.rpartition(".")
+    if not module_name or not attr:
+        raise DatasetError(
+            f"{where}type {type_name!r} is neither a built-in dataset "
+            f"({', '.join(BUILTIN_DATASETS)}) nor a dotted path such as 'my_pkg.datasets.MyDataset'"
+        )
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise DatasetError(
+            f"{where}type {type_name!r} could not be imported: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not (isinstance(obj, type) and issubclass(obj, AbstractDataset)):
+        raise DatasetError(
+            f"{where}type {type_name!r} is not a subclass of drupe_pipeline.AbstractDataset"
+        )
+    return obj
+
+
+def _secrets(value: Any) -> set[str]:
+    """Every string (and number) inside a credentials value, to scrub from messages."""
+    if isinstance(value, Mapping):
+        return set().union(*(_secrets(v) for v in value.values())) if value else set()
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_secrets(v) for v in value)) if value else set()
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        text = str(value)
+        return {text} if len(text) >= 3 else set()
+    return set()
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Replace every secret found in ``text`` by ``***``."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+@attrs.frozen
+class _Pattern:
+    """One dataset factory: ``"{name}_raw": {...}``."""
+
+    pattern: str
+    regex: re.Pattern[str]
+    config: Mapping[str, Any]
+
+    @property
+    def specificity(self) -> tuple[int, int, str]:
+        literal = len(_PLACEHOLDER.sub("", self.pattern))
+        placeholders = len(_PLACEHOLDER.findall(self.pattern))
+        return (-literal, placeholders, self.pattern)
+
+
+def _compile_pattern(pattern: str, config: Mapping[str, Any]) -> _Pattern:
+    names = _PLACEHOLDER.findall(pattern)
+    if len(set(names)) != len(names):
+        raise DatasetError(
+            f"dataset factory {pattern!r} repeats a placeholder; give each one its own name"
+        )
+    regex, last = "", 0
+    for match in _PLACEHOLDER.finditer(pattern):
+        regex += re.escape(pattern[last : match.start()]) + f"(?P<{match.group(1)}>.+?)"
+        last = match.end()
+    regex += re.escape(pattern[last:])
+    return _Pattern(pattern, re.compile(regex), config)
+
+
+def _fill(value: Any, values: Mapping[str, str]) -> Any:
+    """Substitute ``{placeholder}``s of a factory's matched name in every string."""
+    if isinstance(value, str):
+        return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), value)
+    if isinstance(value, Mapping):
+        return {k: _fill(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, values) for v in value]
+    return value
+
+
+class CatalogConfig:
+    """The parsed ``catalog`` configuration: entries, factories and credentials.
+
+    Parsing does not create datasets, so one `CatalogConfig` can back the
+    catalogs of many runs (a service session parses once); `build` makes a
+    new dataset object each time.
+    """
+
+    def __init__(
+        self,
+        catalog: Mapping[str, Any] | None,
+        credentials: Mapping[str, Any] | None = None,
+        *,
+        root: Path | None = None,
+    ) -> None:
+        self.root = root
+        self._credentials = dict(credentials or {})
+        self.entries: dict[str, Mapping[str, Any]] = {}
+        patterns: list[_Pattern] = []
+        for name, config in (catalog or {}).items():
+            if not isinstance(name, str) or name.startswith("_"):
+                continue  # "_anchors" hold YAML anchors, not datasets
+            if not isinstance(config, Mapping):
+                raise DatasetError(
+                    f"catalog entry {name!r} must be a mapping with a 'type' key, "
+                    f"got {type(config).__name__}"
+                )
+            if "type" not in config:
+                raise DatasetError(
+                    f"catalog entry {name!r} has no 'type' (e.g. type: CSVDataset, or a dotted "
+                    f"path to a dataset class)"
+                )
+            if _PLACEHOLDER.search(name):
+                patterns.append(_compile_pattern(name, config))
+            else:
+                self.entries[name] = config
+        self.patterns = sorted(patterns, key=lambda p: p.specificity)
+
+    def resolve(self, name: str) -> Mapping[str, Any] | None:
+        """The configuration of ``name``: its entry, or the most specific matching factory."""
+        config = self.entries.get(name)
+        if config is not None:
+            return config
+        for pattern in self.patterns:
+            match = pattern.regex.fullmatch(name)
+            if match is not None:
+                filled: Mapping[str, Any] = _fill(pattern.config, match.groupdict())
+                return filled
+        return None
+
+    def build(
+        self,
+        name: str,
+        config: Mapping[str, Any],
+        *,
+        load_version: str | None = None,
+        save_version: str | None = None,
+    ) -> AbstractDataset:
+        """Create the dataset ``name`` from its configuration."""
+        cls = dataset_class(str(config["type"]), entry=name)
+        kwargs = {k: v for k, v in config.items() if k not in _RESERVED_KEYS}
+        secrets: set[str] = set()
+        if "credentials" in config:
+            creds = config["credentials"]
+            if isinstance(creds, str):
+                if creds not in self._credentials:
+                    raise DatasetError(
+                        f"catalog entry {name!r} uses credentials {creds!r}, which the "
+                        f"credentials configuration does not define"
+                    )
+                creds = self._credentials[creds]
+            secrets = _secrets(creds)
+            kwargs["credentials"] = creds
+        if "filepath" in kwargs and self.root is not None:
+            path = Path(str(kwargs["filepath"])).expanduser()
+            kwargs["filepath"] = path if path.is_absolute() else self.root / path
+        if config.get("versioned"):
+            kwargs["version"] = Version(load=load_version, save=save_version)
+        elif load_version is not None:
+            raise DatasetError(
+                f"a version of {name!r} was asked for ({load_version!r}) but its catalog entry "
+                f"is not versioned (add `versioned: true`)"
+            )
+        try:
+            return cls(**kwargs)
+        except DatasetError as exc:
+            raise DatasetError(f"catalog entry {name!r}: {redact(str(exc), secrets)}") from None
+        except Exception as exc:
+            message = redact(f"{type(exc).__name__}: {exc}", secrets)
+            raise DatasetError(
+                f"catalog entry {name!r} (type {config['type']}) could not be created: {message}"
+            ) from None
+
+
+class DataCatalog:
+    """The datasets of one run, by name.
+
+    Build one in code with ``DataCatalog({"name": dataset, ...})`` or from
+    configuration with `DataCatalog.from_config`. Runners call `load`,
+    `save`, `exists` and `release`; they add memory datasets for names the
+    catalog lacks with `add_memory`.
+    """
+
+    def __init__(
+        self,
+        datasets: Mapping[str, AbstractDataset] | None = None,
+        *,
+        parameters: Mapping[str, Any] | None = None,
+        config: CatalogConfig | None = None,
+        load_versions: Mapping[str, str] | None = None,
+        save_version: str | None = None,
+    ) -> None:
+        self._datasets: dict[str, AbstractDataset] = dict(datasets or {})
+        self._parameters = parameters
+        self._config = config
+        self._load_versions = dict(load_versions or {})
+        self._save_version = save_version
+        self._implicit: set[str] = set()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(
+        cls,
+        catalog: Mapping[str, Any] | None,
+        credentials: Mapping[str, Any] | None = None,
+        *,
+        root: Path | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        load_versions: Mapping[str, str] | None = None,
+        save_version: str | None = None,
+    ) -> DataCatalog:
+        """A catalog from the ``catalog`` and ``credentials`` configuration.
+
+        Relative ``filepath``s resolve against ``root`` (the project root).
+        Versioned datasets save under ``save_version`` (the run id) and load
+        the version ``load_versions`` names, else the newest.
+        """
+        parsed = CatalogConfig(catalog, credentials, root=root)
+        return cls.from_parsed(
+            parsed,
+            parameters=parameters,
+            load_versions=load_versions,
+            save_version=save_version,
+        )
+
+    @classmethod
+    def from_parsed(
+        cls,
+        config: CatalogConfig,
+        *,
+        parameters: Mapping[str, Any] | None = None,
+        load_versions: Mapping[str, str] | None = None,
+        save_version: str | None = None,
+    ) -> DataCatalog:
+        """A fresh catalog from an already parsed `CatalogConfig` (one per run)."""
+        catalog = cls(
+            parameters=parameters,
+            config=config,
+            load_versions=load_versions,
+            save_version=save_version,
+        )
+        for name in catalog._load_versions:
+            if config.resolve(name) is None:
+                raise DatasetError(f"--load-versions names {name!r}, which is not in the catalog")
+            catalog._get(name)  # fails now if the entry is not versioned
+        return catalog
+
+    # -- lookup -------------------------------------------------------------
+
+    def _get(self, name: str) -> AbstractDataset | None:
+        dataset = self._datasets.get(name)
+        if dataset is not None:
+            return dataset
+        with self._lock:
+            dataset = self._datasets.get(name)
+            if dataset is None:
+                dataset = self._create(name)
+                if dataset is not None:
+                    self._datasets[name] = dataset
+            return dataset
+
+    def _create(self, name: str) -> AbstractDataset | None:
+        if self._parameters is not None:
+            if name == "parameters":
+                return MemoryDataset(self._parameters)
+            if name.startswith("params:"):
+                found, value = _lookup(self._parameters, name[len("params:") :])
+                return MemoryDataset(value) if found else None
+        if self._config is not None:
+            config = self._config.resolve(name)
+            if config is not None:
+                return self._config.build(
+                    name,
+                    config,
+                    load_version=self._load_versions.get(name),
+                    save_version=self._save_version,
+                )
+        return None
+
+    def get(self, name: str) -> AbstractDataset:
+        """The dataset called ``name``; `DatasetError` when the catalog has none."""
+        dataset = self._get(name)
+        if dataset is None:
+            raise DatasetError(f"dataset {name!r} is not in the catalog")
+        return dataset
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._get(name) is not None
+
+    def names(self) -> list[str]:
+        """The datasets created so far, plus every configured (non-factory) entry."""
+        names = set(self._datasets)
+        if self._config is not None:
+            names.update(self._config.entries)
+        return sorted(names)
+
+    @property
+    def implicit(self) -> frozenset[str]:
+        """Names of the memory datasets added for names the catalog did not have."""
+        return frozenset(self._implicit)
+
+    # -- changes ------------------------------------------------------------
+
+    def add(self, name: str, dataset: AbstractDataset, *, replace: bool = False) -> None:
+        """Add a dataset; an existing name is an error unless ``replace``."""
+        with self._lock:
+            if not replace and name in self._datasets:
+                raise DatasetError(f"dataset {name!r} is already in the catalog")
+            self._datasets[name] = dataset
+
+    def add_memory(self, name: str) -> bool:
+        """Add an empty `MemoryDataset` if ``name`` is unknown; return whether one was added."""
+        if self._get(name) is not None:
+            return False
+        with self._lock:
+            if name in self._datasets:
+                return False
+            self._datasets[name] = MemoryDataset()
+            self._implicit.add(name)
+        return True
+
+    # -- data ---------------------------------------------------------------
+
+    def load(self, name: str) -> Any:
+        return self.get(name).load()
+
+    def save(self, name: str, data: Any) -> None:
+        self.get(name).save(data)
+
+    def exists(self, name: str) -> bool:
+        dataset = self._get(name)
+        return dataset is not None and dataset.exists()
+
+    def release(self, name: str) -> None:
+        dataset = self._get(name)
+        if dataset is not None:
+            dataset.release()
+
+    def __repr__(self) -> str:
+        return f"DataCatalog({', '.join(self.names())})"
+
+
+def _lookup(params: Mapping[str, Any], dotted: str) -> tuple[bool, Any]:
+    """``params["a"]["b"]`` for ``"a.b"``; a key holding a dot literally is found too."""
+    if dotted in params:
+        return True, params[dotted]
+    value: Any = params
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return False, None
+        value = value[part]
+    return True, value

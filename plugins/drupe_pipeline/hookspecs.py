@@ -1,0 +1,125 @@
+"""Node and dataset hooks: the pipeline plugin's part of the plugin author's reference.
+
+The ``pipeline`` plugin adds these specifications through ``add_hookspecs``,
+so any plugin (or a project's ``settings.HOOKS``) may implement them. A
+plugin that must also work when the pipeline plugin is disabled marks its
+implementations ``@drupe.hookimpl(optionalhook=True)``.
+
+Where they run: with the sequential and thread runners every hook runs in
+the process that called ``session.run()`` (node hooks of the thread runner in
+its worker threads, with the session's context variables copied). With the
+parallel runner the node and dataset hooks run in the worker process that
+runs the node, through the worker's own plugin manager: entry-point plugins
+and the project's ``settings.HOOKS``, but not plugin objects passed to
+``Session.create(plugins=[...])``, which live in the parent process only.
+
+Common arguments:
+
+* ``node``: the `drupe_pipeline.Node` being run (name, inputs, outputs, tags).
+* ``catalog``: the run's `drupe_pipeline.DataCatalog`. In a worker process of
+  the parallel runner it is a catalog holding only the node's datasets.
+* ``inputs``: the node's loaded inputs by dataset name.
+* ``is_async``: whether the node runs concurrently with others (thread and
+  parallel runners).
+* ``run_id`` / ``session_id``: the run and its session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import drupe
+
+
+@drupe.hookspec
+def after_catalog_created(
+    catalog: Any,
+    conf_catalog: Mapping[str, Any],
+    parameters: Mapping[str, Any],
+    save_version: str,
+    load_versions: Mapping[str, str],
+    run_id: str,
+    session_id: str,
+) -> None:
+    """Called once per run, when the run's catalog exists and before any node runs.
+
+    ``conf_catalog`` is the ``catalog`` configuration it was built from
+    (credentials are not passed), ``parameters`` the run's parameters,
+    ``save_version`` the version versioned datasets save under (the run id)
+    and ``load_versions`` the versions asked for. Add datasets with
+    ``catalog.add(name, dataset)``. The return value is ignored.
+    """
+
+
+@drupe.hookspec
+def before_node_run(
+    node: Any,
+    catalog: Any,
+    inputs: Mapping[str, Any],
+    is_async: bool,
+    run_id: str,
+    session_id: str,
+) -> dict[str, Any] | None:
+    """Called before a node runs, once its inputs are loaded.
+
+    Return a dict ``{input_name: value}`` to replace some inputs (every
+    implementation's dict is applied, in call order), or ``None``.
+    """
+
+
+@drupe.hookspec
+def after_node_run(
+    node: Any,
+    catalog: Any,
+    inputs: Mapping[str, Any],
+    outputs: Mapping[str, Any],
+    is_async: bool,
+    run_id: str,
+    session_id: str,
+) -> None:
+    """Called after a node succeeded, before its outputs are saved.
+
+    ``outputs`` maps output names to the values the node returned. The return
+    value is ignored.
+    """
+
+
+@drupe.hookspec
+def on_node_error(
+    error: BaseException,
+    node: Any,
+    catalog: Any,
+    inputs: Mapping[str, Any],
+    is_async: bool,
+    run_id: str,
+    session_id: str,
+) -> None:
+    """Called when a node's function raised; ``error`` is what it raised.
+
+    The run then stops with a `drupe_pipeline.NodeError` chained to
+    ``error``. The return value is ignored.
+    """
+
+
+@drupe.hookspec
+def before_dataset_loaded(dataset_name: str, node: Any, run_id: str) -> None:
+    """Called before a node's input is loaded from the catalog; the return value is ignored."""
+
+
+@drupe.hookspec
+def after_dataset_loaded(dataset_name: str, data: Any, node: Any, run_id: str) -> None:
+    """Called after a node's input was loaded; ``data`` is the loaded value.
+
+    The return value is ignored (use ``before_node_run`` to replace an input).
+    """
+
+
+@drupe.hookspec
+def before_dataset_saved(dataset_name: str, data: Any, node: Any, run_id: str) -> None:
+    """Called before a node's output is saved; ``data`` is the value about to be saved."""
+
+
+@drupe.hookspec
+def after_dataset_saved(dataset_name: str, data: Any, node: Any, run_id: str) -> None:
+    """Called after a node's output was saved; ``data`` is the value saved."""

@@ -1,0 +1,102 @@
+"""Running one node: load its inputs, call it, save its outputs, with the hooks around.
+
+Every runner runs a node through `run_node`, in a thread, a worker process
+or inline, so the order of hooks for a node is the same everywhere:
+
+``before_dataset_loaded`` / ``after_dataset_loaded`` (per input),
+``before_node_run``, the node, ``after_node_run`` (or ``on_node_error``),
+``before_dataset_saved`` / ``after_dataset_saved`` (per output).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from drupe_pipeline.errors import NodeError
+from drupe_pipeline.node import Node
+
+
+class _NoHooks:
+    """Stands in for a hook relay when nothing listens (a runner used on its own)."""
+
+    @staticmethod
+    def _none(**kwargs: Any) -> list[Any]:
+        return []
+
+    def __getattr__(self, name: str) -> Any:
+        return self._none
+
+
+NO_HOOKS: Any = _NoHooks()
+
+
+@attrs.frozen
+class RunInfo:
+    """What a node needs to know about the run it belongs to (passed to hooks)."""
+
+    run_id: str = ""
+    session_id: str = ""
+
+
+def node_error(node: Node, error: BaseException) -> NodeError:
+    """The `NodeError` for ``node`` failing with ``error`` (chain it with ``from error``)."""
+    inputs = ", ".join(node.inputs) or "none"
+    return NodeError(
+        f"node {node.name!r} (inputs: {inputs}) failed: {type(error).__name__}: {error}"
+    )
+
+
+def run_node(
+    node: Node,
+    catalog: Any,
+    hook: Any,
+    info: RunInfo,
+    *,
+    is_async: bool = False,
+) -> None:
+    """Run ``node`` against ``catalog``; a failure of its function raises `NodeError`.
+
+    ``hook`` is a plugin manager's hook relay (``NO_HOOKS`` for none). A
+    failure while loading or saving data propagates as the dataset's own
+    error (a `DatasetError` naming the dataset), wrapped in `NodeError` too,
+    so the message always starts with the node that was running.
+    """
+    run_id = info.run_id
+    inputs: dict[str, Any] = {}
+    try:
+        for name in node.inputs:
+            hook.before_dataset_loaded(dataset_name=name, node=node, run_id=run_id)
+            value = catalog.load(name)
+            hook.after_dataset_loaded(dataset_name=name, data=value, node=node, run_id=run_id)
+            inputs[name] = value
+    except NodeError:
+        raise
+    except Exception as exc:
+        raise node_error(node, exc) from exc
+
+    common = {
+        "node": node,
+        "catalog": catalog,
+        "is_async": is_async,
+        "run_id": run_id,
+        "session_id": info.session_id,
+    }
+    try:
+        for replaced in hook.before_node_run(inputs=inputs, **common):
+            if replaced:
+                inputs.update(replaced)
+        outputs = node.run(inputs)
+    except Exception as exc:
+        hook.on_node_error(error=exc, inputs=inputs, **common)
+        raise node_error(node, exc) from exc
+    hook.after_node_run(inputs=inputs, outputs=outputs, **common)
+
+    try:
+        for name, value in outputs.items():
+            hook.before_dataset_saved(dataset_name=name, data=value, node=node, run_id=run_id)
+            catalog.save(name, value)
+            hook.after_dataset_saved(dataset_name=name, data=value, node=node, run_id=run_id)
+    except Exception as exc:
+        raise node_error(node, exc) from exc

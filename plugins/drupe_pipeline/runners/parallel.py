@@ -1,0 +1,190 @@
+"""`ParallelRunner`: independent nodes run at the same time in worker processes.
+
+Good for nodes that compute in Python (the GIL does not serialise them).
+
+How a node crosses into a worker: the node (its function is pickled by
+reference, so it must be importable, e.g. from the project's package), the
+persisted datasets it reads and writes (they load and save by themselves in
+the worker) and the *values* of its in-memory inputs (parameters and
+intermediate memory datasets). The worker sends back the values of its
+in-memory outputs, which the parent keeps for the nodes downstream.
+
+Workers are started with the method named by the ``DRUPE_MP_CONTEXT``
+environment variable (``fork``, ``spawn`` or ``forkserver``; default: the
+platform's). Under every method each worker first re-bootstraps the project
+(`drupe_project.init_worker`), so project code imports, and gets its own
+plugin manager (entry-point plugins and the project's ``settings.HOOKS``),
+so node and dataset hooks fire in the worker.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+from collections.abc import Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+import drupe
+from drupe_pipeline.catalog import DataCatalog
+from drupe_pipeline.datasets import MemoryDataset
+from drupe_pipeline.errors import NodeError
+from drupe_pipeline.pipeline import Pipeline
+from drupe_pipeline.progress import Progress
+from drupe_pipeline.runners.base import AbstractRunner, MemoryReleaser, run_scheduled
+from drupe_pipeline.runners.node_run import NO_HOOKS, RunInfo, run_node
+
+MP_CONTEXT_ENV = "DRUPE_MP_CONTEXT"
+START_METHODS = ("fork", "spawn", "forkserver")
+
+
+def start_method() -> str | None:
+    """The start method ``DRUPE_MP_CONTEXT`` asks for, or ``None`` for the platform's default."""
+    method = os.environ.get(MP_CONTEXT_ENV, "").strip().lower()
+    if not method:
+        return None
+    if method not in START_METHODS:
+        raise drupe.RunError(
+            f"{MP_CONTEXT_ENV}={method!r} is not a start method: use one of "
+            f"{', '.join(START_METHODS)} (or unset it for the platform's default)"
+        )
+    if method not in multiprocessing.get_all_start_methods():
+        raise drupe.RunError(
+            f"{MP_CONTEXT_ENV}={method!r} is not available on this platform; available: "
+            f"{', '.join(multiprocessing.get_all_start_methods())}"
+        )
+    return method
+
+
+def worker_bootstrap(session: Any) -> Any:
+    """The project plugin's picklable worker bootstrap for ``session``, if it can make one."""
+    if session is None:
+        return None
+    try:
+        from drupe_project import WorkerBootstrap
+    except ImportError:
+        return None
+    return WorkerBootstrap.from_session(session)
+
+
+def _init_worker(bootstrap: Any) -> None:
+    """Process initializer: bootstrap the project before any task is unpickled."""
+    if bootstrap is not None:
+        from drupe_project import init_worker
+
+        init_worker(bootstrap)
+
+
+class _WorkerFailure(Exception):
+    """A node's error that could not cross the process boundary as itself."""
+
+
+def _run_in_worker(
+    node: Any,
+    datasets: Mapping[str, Any],
+    values: Mapping[str, Any],
+    info: RunInfo,
+    bootstrap: Any,
+) -> dict[str, Any]:
+    """Run one node in a worker process; return its in-memory outputs."""
+    hook = NO_HOOKS
+    if bootstrap is not None:
+        hook = bootstrap.plugin_manager().hook
+    catalog = DataCatalog(dict(datasets))
+    for name, value in values.items():
+        catalog.add(name, MemoryDataset(value, copy_mode="assign"))
+    memory_outputs = [name for name in node.outputs if name not in datasets]
+    for name in memory_outputs:
+        catalog.add(name, MemoryDataset(copy_mode="assign"))
+    try:
+        run_node(node, catalog, hook, info, is_async=True)
+    except NodeError as exc:
+        original = exc.__cause__ if exc.__cause__ is not None else exc
+        try:
+            pickle.loads(pickle.dumps(original))
+        except Exception:
+            raise _WorkerFailure(f"{type(original).__name__}: {original}") from None
+        raise original from None
+    return {name: catalog.load(name) for name in memory_outputs}
+
+
+class ParallelRunner(AbstractRunner):
+    """Runs nodes whose inputs are ready concurrently, in up to ``max_workers`` processes.
+
+    Args:
+        max_workers: the number of worker processes (default: the number of
+            CPUs, at most as many as nodes can run at once).
+    """
+
+    is_async = True
+
+    def __init__(self, max_workers: int | None = None) -> None:
+        if max_workers is not None and max_workers < 1:
+            raise drupe.RunError(f"ParallelRunner max_workers must be >= 1, got {max_workers}")
+        self.max_workers = max_workers
+
+    def _run_nodes(
+        self,
+        pipeline: Pipeline,
+        catalog: DataCatalog,
+        hook: Any,
+        info: RunInfo,
+        *,
+        session: Any,
+        progress: Progress,
+    ) -> None:
+        widest = max((len(layer) for layer in pipeline.grouped_nodes), default=1)
+        workers = self.max_workers or max(1, min(os.cpu_count() or 1, widest))
+        context = multiprocessing.get_context(start_method())
+        bootstrap = worker_bootstrap(session)
+        releaser = MemoryReleaser(pipeline, catalog)
+
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(bootstrap,),
+        ) as pool:
+
+            def submit(node: Any) -> Future[Any]:
+                datasets: dict[str, Any] = {}
+                values: dict[str, Any] = {}
+                for name in node.inputs:
+                    dataset = catalog.get(name)
+                    if dataset.persisted:
+                        datasets[name] = dataset
+                    else:
+                        values[name] = dataset.load()
+                for name in node.outputs:
+                    dataset = catalog.get(name)
+                    if dataset.persisted:
+                        datasets[name] = dataset
+                _check_picklable(node, datasets, values)
+                return pool.submit(_run_in_worker, node, datasets, values, info, bootstrap)
+
+            def on_done(node: Any, outputs: dict[str, Any]) -> None:
+                for name, value in outputs.items():
+                    catalog.get(name).save(value)
+                releaser.node_done(node)
+
+            run_scheduled(pipeline, submit, on_done, progress)
+
+    def __repr__(self) -> str:
+        return f"ParallelRunner(max_workers={self.max_workers})"
+
+
+def _check_picklable(node: Any, datasets: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    """Fail with the culprit's name instead of an obscure pickling error in the pool."""
+    checks: list[tuple[str, Any]] = [(f"the function of node {node.name!r}", node)]
+    checks += [(f"dataset {name!r}", ds) for name, ds in datasets.items()]
+    checks += [(f"the data of {name!r}", value) for name, value in values.items()]
+    for what, obj in checks:
+        try:
+            pickle.dumps(obj)
+        except Exception as exc:
+            raise drupe.RunError(
+                f"ParallelRunner cannot send {what} to a worker process: "
+                f"{type(exc).__name__}: {exc}; define functions at module level in an "
+                f"importable module, or use the thread runner"
+            ) from exc
