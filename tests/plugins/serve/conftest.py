@@ -1,0 +1,214 @@
+"""Helpers for the real-server tests: a plugin distribution on disk and a `drupe serve` process.
+
+The server runs exactly as a user starts it: the ``drupe`` console script in
+a subprocess, on 127.0.0.1 and a free port, with plugins found through entry
+points. The project it serves gets its configuration and its runs from a
+small plugin distribution written here (a ``.dist-info`` folder on
+``PYTHONPATH`` registers it in the ``drupe.plugins`` group, as ``pip install``
+would), which also writes every run it starts and finishes to a witness file,
+so a test can check, after the process is gone, that no accepted run was lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from drupe.testing import write_project
+
+PLUGIN_MODULE = '''
+"""A third-party-style plugin for the serve tests: config, execution, and a witness file."""
+
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import drupe
+
+_lock = threading.Lock()
+
+
+def _witness(event, **fields):
+    path = os.environ.get("SERVE_WITNESS")
+    if path:
+        with _lock, open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"event": event, **fields}) + "\\n")
+
+
+class Loader:
+    def __init__(self, runtime_params):
+        self.runtime_params = dict(runtime_params)
+
+    def __getitem__(self, key):
+        if key == "parameters":
+            return {"x": 0, "scale": 3, **self.runtime_params}
+        raise KeyError(key)
+
+    def __contains__(self, key):
+        return key == "parameters"
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def with_runtime_params(self, runtime_params):
+        return Loader(runtime_params)
+
+
+@drupe.hookimpl
+def find_project(start):
+    root = Path(os.environ["SERVE_PROJECT"])
+    if str(root / "src") not in sys.path:
+        sys.path.insert(0, str(root / "src"))
+    return drupe.Project(package_name="serve_demo", root=root, source_dir=root / "src")
+
+
+@drupe.hookimpl
+def create_config_loader(runtime_params):
+    return Loader(runtime_params)
+
+
+@drupe.hookimpl
+def execute_run(context, run):
+    params = context.params
+    if params.get("sleep"):
+        time.sleep(params["sleep"])
+    if params.get("fail"):
+        raise RuntimeError("cannot reach https://user:s3cr3t-token@internal.example")
+    return {"answer": params["x"] * params["scale"], "tag": params.get("tag")}
+
+
+@drupe.hookimpl
+def before_run(run):
+    _witness("before_run", run_id=run.run_id)
+
+
+@drupe.hookimpl
+def after_run(run, result):
+    _witness("after_run", run_id=run.run_id, answer=result.get("answer"))
+
+
+@drupe.hookimpl
+def after_close(session):
+    _witness("after_close", session_id=session.session_id)
+'''
+
+# The bundled plugins this test plugin stands in for (or that the test does not need).
+STANDS_IN_FOR = ("pipeline", "config", "project", "settings", "store")
+
+
+def install_test_plugin(site: Path) -> Path:
+    """Write the plugin module and a dist-info registering it, as an installed distribution."""
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "serve_test_plugin.py").write_text(textwrap.dedent(PLUGIN_MODULE), encoding="utf-8")
+    dist = site / "serve_test_plugin-0.1.dist-info"
+    dist.mkdir(exist_ok=True)
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: serve-test-plugin\nVersion: 0.1\n", encoding="utf-8"
+    )
+    (dist / "entry_points.txt").write_text(
+        "[drupe.plugins]\nserve_test = serve_test_plugin\n", encoding="utf-8"
+    )
+    return site
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """A ``drupe serve`` subprocess and what a test needs to talk to it."""
+
+    def __init__(
+        self, process: subprocess.Popen[bytes], port: int, witness: Path, log: Path
+    ) -> None:
+        self.process = process
+        self.log = log
+        self.port = port
+        self.witness = witness
+        self.base_url = f"http://127.0.0.1:{port}"
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"drupe serve exited with {self.process.returncode}:\n{self.log.read_text()}"
+                )
+            try:
+                if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError("drupe serve did not answer /health in time")
+
+    def terminate_and_wait(self, timeout: float = 30.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def events(self) -> list[dict[str, Any]]:
+        if not self.witness.exists():
+            return []
+        return [json.loads(line) for line in self.witness.read_text().splitlines() if line]
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Any]:
+    """Factory: ``start_server(*serve_args)`` returns a ready `ServerProcess`."""
+    started: list[ServerProcess] = []
+    site = install_test_plugin(tmp_path / "site")
+    project = write_project(
+        tmp_path / "serve_project",
+        "serve_demo",
+        files={
+            "src/serve_demo/pipeline_registry.py": """
+                def register_pipelines():
+                    return {"__default__": None, "scoring": None}
+            """
+        },
+    )
+
+    def start(*serve_args: str) -> ServerProcess:
+        port = free_port()
+        witness = tmp_path / f"witness-{port}.jsonl"
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
+            "SERVE_PROJECT": str(project),
+            "SERVE_WITNESS": str(witness),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        disabled = [arg for name in STANDS_IN_FOR for arg in ("-p", f"no:{name}")]
+        command = ["drupe", *disabled, "serve", "--port", str(port), "--log-level", "warning"]
+        log = tmp_path / f"server-{port}.log"
+        with log.open("w") as output:  # a file, not a pipe: a chatty server never blocks
+            process = subprocess.Popen(
+                [*command, *serve_args], cwd=project, env=env, stdout=output, stderr=output
+            )
+        server = ServerProcess(process, port, witness, log)
+        started.append(server)
+        server.wait_ready()
+        return server
+
+    yield start
+    for server in started:
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait(10)

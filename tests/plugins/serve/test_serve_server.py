@@ -1,0 +1,189 @@
+"""`drupe serve` as users start it: a real uvicorn server on 127.0.0.1, real HTTP clients.
+
+The server process and the plugin distribution it serves come from
+conftest.py. Loops are bounded; the whole module stays within seconds.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+CLIENTS = 32
+REQUESTS_PER_CLIENT = 100
+
+
+def test_32_concurrent_clients_get_only_their_own_answers(start_server: Any) -> None:
+    server = start_server("--worker-threads", "8", "--max-in-flight", "64")
+
+    def client(index: int) -> tuple[int, list[str]]:
+        wrong = 0
+        run_ids: list[str] = []
+        with httpx.Client(base_url=server.base_url, timeout=30) as http:
+            for i in range(REQUESTS_PER_CLIENT):
+                x = index * REQUESTS_PER_CLIENT + i
+                tag = f"client{index}-request{i}"
+                response = http.post("/runs", json={"runtime_params": {"x": x, "tag": tag}})
+                body = response.json()
+                ok = response.status_code == 200 and body["outputs"] == {
+                    "answer": 3 * x,
+                    "tag": tag,
+                }
+                wrong += not ok
+                run_ids.append(body.get("run_id", ""))
+        return wrong, run_ids
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        results = list(pool.map(client, range(CLIENTS)))
+
+    assert sum(wrong for wrong, _ in results) == 0
+    run_ids = [run_id for _, ids in results for run_id in ids]
+    assert len(set(run_ids)) == CLIENTS * REQUESTS_PER_CLIENT
+    assert server.terminate_and_wait() in (0, -signal.SIGTERM)
+    events = Counter(event["event"] for event in server.events())
+    assert events["after_run"] == CLIENTS * REQUESTS_PER_CLIENT
+    assert events["after_close"] == 1
+
+
+def test_the_real_server_answers_each_error_status(start_server: Any) -> None:
+    server = start_server("--worker-threads", "2", "--max-in-flight", "1")
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        assert http.get("/pipelines").json() == {"pipelines": ["__default__", "scoring"]}
+        assert http.get("/health").json()["status"] == "ok"
+
+        ok = http.post("/runs", json={"pipelines": ["scoring"], "runtime_params": {"x": 2}})
+        assert ok.status_code == 200
+        assert ok.json()["outputs"] == {"answer": 6, "tag": None}
+        record = http.get(f"/runs/{ok.json()['run_id']}")
+        assert record.status_code == 200
+        assert record.json()["status"] == "succeeded"
+
+        malformed = http.post("/runs", content=b"{", headers={"content-type": "application/json"})
+        assert malformed.status_code == 400
+        unknown_pipeline = http.post("/runs", json={"pipelines": ["nope"]})
+        assert (unknown_pipeline.status_code, unknown_pipeline.json()["field"]) == (
+            404,
+            "pipelines",
+        )
+        assert http.get("/runs/no-such-run").status_code == 404
+        wrong_type = http.post("/runs", json={"runtime_params": "x=1"})
+        assert (wrong_type.status_code, wrong_type.json()["field"]) == (422, "runtime_params")
+        unknown_field = http.post("/runs", json={"params": {}})
+        assert (unknown_field.status_code, unknown_field.json()["field"]) == (422, "params")
+
+        failed = http.post("/runs", json={"runtime_params": {"fail": True}})
+        assert failed.status_code == 500
+        assert failed.json()["error_type"] == "RuntimeError"
+        assert failed.json()["run_id"]
+        assert "s3cr3t" not in failed.text
+        assert "Traceback" not in failed.text
+
+        # One run occupies the only slot; the next request is turned away with Retry-After.
+        with ThreadPoolExecutor(1) as pool:
+            slow = pool.submit(http.post, "/runs", json={"runtime_params": {"x": 1, "sleep": 1.5}})
+            for _ in range(300):  # bounded wait until the slow run is in flight
+                if http.get("/health").json()["runs_in_flight"] == 1:
+                    break
+                time.sleep(0.01)
+            busy = http.post("/runs", json={})
+            assert busy.status_code == 503
+            assert busy.headers["retry-after"] == "1"
+            assert slow.result().status_code == 200
+    assert server.terminate_and_wait() in (0, -signal.SIGTERM)
+    # The secret stays in the server log, where an operator can find it by run id.
+    assert failed.json()["run_id"] in server.log.read_text()
+
+
+def test_sigterm_during_load_loses_no_accepted_run(start_server: Any) -> None:
+    server = start_server("--worker-threads", "4", "--max-in-flight", "64")
+    stop = threading.Event()
+    lock = threading.Lock()
+    accepted: list[tuple[str, int, float]] = []  # (run_id, expected answer, received at)
+    wrong: list[Any] = []
+
+    def client(index: int) -> None:
+        with httpx.Client(base_url=server.base_url, timeout=30) as http:
+            for i in range(200):  # bounded; the server goes away long before
+                if stop.is_set():
+                    return
+                x = index * 1000 + i
+                try:
+                    response = http.post("/runs", json={"runtime_params": {"x": x, "sleep": 0.05}})
+                except httpx.TransportError:
+                    return  # the server stopped taking connections: never accepted
+                if response.status_code == 200:
+                    body = response.json()
+                    if body["outputs"]["answer"] != 3 * x:
+                        wrong.append(body)
+                    with lock:
+                        accepted.append((body["run_id"], 3 * x, time.monotonic()))
+                elif response.status_code != 503:
+                    wrong.append((response.status_code, response.text))
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for _ in range(300):  # bounded: wait for the load to be well under way
+        with lock:
+            if len(accepted) >= 40:
+                break
+        time.sleep(0.01)
+    signalled_at = time.monotonic()
+    returncode = server.terminate_and_wait()
+    stop.set()
+    for thread in threads:
+        thread.join(30)
+
+    assert returncode in (0, -signal.SIGTERM), server.log.read_text()
+    assert wrong == []
+    events = server.events()
+    started = {e["run_id"] for e in events if e["event"] == "before_run"}
+    finished = {e["run_id"]: e["answer"] for e in events if e["event"] == "after_run"}
+    # Every run that started finished, and every 200 a client got is recorded.
+    assert started == set(finished)
+    assert all(finished.get(run_id) == answer for run_id, answer, _ in accepted)
+    # Runs in flight at SIGTERM were completed and answered, not cut off.
+    assert any(received > signalled_at for _, _, received in accepted)
+    # The session closed once, after the last run.
+    assert [e["event"] for e in events].count("after_close") == 1
+    assert events[-1]["event"] == "after_close"
+
+
+def test_serve_without_the_extra_fails_with_one_line_and_help_still_works() -> None:
+    hide = "import sys; sys.modules['starlette'] = None; sys.modules['uvicorn'] = None; "
+    run = "from drupe.cli.main import main; main({argv})"
+    serve = subprocess.run(
+        [sys.executable, "-c", hide + run.format(argv=["-p", "no:pipeline", "serve"])],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert serve.returncode == 1
+    lines = serve.stderr.strip().splitlines()
+    assert len(lines) == 1, serve.stderr
+    assert "pip install 'drupe[serve]'" in lines[0]
+    help_ = subprocess.run(
+        [sys.executable, "-c", hide + run.format(argv=["--help"])],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert help_.returncode == 0, help_.stderr
+    assert "serve" in help_.stdout
+
+
+def test_importing_the_plugin_does_not_import_the_web_stack() -> None:
+    probe = (
+        "import sys, drupe_serve; "
+        "print(sorted(m for m in ('starlette', 'uvicorn') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stderr
