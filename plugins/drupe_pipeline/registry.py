@@ -1,0 +1,263 @@
+"""Where a project's pipelines come from: its ``pipeline_registry`` module.
+
+A project defines ``<package>/pipeline_registry.py`` with a function
+``register_pipelines()`` returning a dict of pipelines by name, one of them
+``"__default__"`` (what ``drupe run`` runs without ``--pipelines``).
+`PipelineRegistry` imports that module and calls the function once, then
+hands out pipelines by name.
+
+A value of that dict may also be a function taking no argument and returning
+the pipeline: it is called only when that pipeline is requested, so a
+project can keep the modules of pipelines it is not running unimported
+(Python has already imported whatever ``pipeline_registry`` imports itself).
+
+`find_pipelines()` is the convenient alternative to listing pipelines by
+hand: it imports every subpackage of ``<package>.pipelines`` and calls its
+``create_pipeline()``, so all pipeline modules are imported every time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import threading
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
+from types import ModuleType
+from typing import Any
+
+import drupe
+from drupe_pipeline.errors import PipelineError, did_you_mean
+from drupe_pipeline.pipeline import Pipeline
+
+DEFAULT = "__default__"
+
+# The package whose register_pipelines() is running, so that a bare
+# find_pipelines() inside it knows which project it belongs to.
+_loading_package: ContextVar[str | None] = ContextVar("drupe_pipeline_loading", default=None)
+
+
+class PipelineRegistry:
+    """The pipelines of one project package, loaded once and cached.
+
+    Loading is lazy (on the first `names` or `get`) and thread-safe, so one
+    registry can serve the concurrent runs of a service session.
+    """
+
+    def __init__(self, package_name: str) -> None:
+        self.package_name = package_name
+        self.module_name = f"{package_name}.pipeline_registry"
+        self._lock = threading.RLock()
+        self._registered: dict[str, Pipeline | Callable[[], Pipeline]] | None = None
+
+    def __repr__(self) -> str:
+        return f"PipelineRegistry({self.package_name!r})"
+
+    def names(self) -> list[str]:
+        """The registered pipeline names, ``__default__`` first, the rest sorted."""
+        registered = self._load()
+        return sorted(registered, key=lambda name: (name != DEFAULT, name))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._load()
+
+    def get(self, names: Sequence[str] = ()) -> Pipeline:
+        """The union of the named pipelines; no name means ``__default__``.
+
+        Raises:
+            PipelineError: a name is not registered (close matches are listed),
+                or a lazily registered pipeline fails to build.
+        """
+        if isinstance(names, str):
+            names = [names]
+        wanted = list(names) or [DEFAULT]
+        registered = self._load()
+        for name in wanted:
+            if name not in registered:
+                known = sorted(registered)
+                raise PipelineError(
+                    f"No pipeline named {name!r} in {self.module_name}."
+                    f"{did_you_mean(name, known)} Registered: {', '.join(known)}."
+                )
+        if len(wanted) == 1:
+            return self._resolve(wanted[0])
+        return sum((self._resolve(name) for name in wanted), Pipeline([]))
+
+    def as_dict(self) -> dict[str, Pipeline]:
+        """Every registered pipeline by name (builds the lazy ones)."""
+        return {name: self._resolve(name) for name in self.names()}
+
+    def _resolve(self, name: str) -> Pipeline:
+        with self._lock:
+            registered = self._load()
+            value = registered[name]
+            if isinstance(value, Pipeline):
+                return value
+            token = _loading_package.set(self.package_name)
+            try:
+                built = value()
+            except Exception as exc:
+                raise PipelineError(
+                    f"Building pipeline {name!r} registered in {self.module_name} failed: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+            finally:
+                _loading_package.reset(token)
+            if not isinstance(built, Pipeline):
+                raise PipelineError(
+                    f"Pipeline {name!r} registered in {self.module_name} is a function that "
+                    f"returned {type(built).__name__}, not a Pipeline."
+                )
+            registered[name] = built
+            return built
+
+    def _load(self) -> dict[str, Pipeline | Callable[[], Pipeline]]:
+        if self._registered is not None:
+            return self._registered
+        with self._lock:
+            if self._registered is None:
+                self._registered = self._call_register()
+            return self._registered
+
+    def _call_register(self) -> dict[str, Pipeline | Callable[[], Pipeline]]:
+        where = self.module_name
+        token = _loading_package.set(self.package_name)
+        try:
+            module = _import(where, missing_ok=False, what="the pipeline registry")
+            register = getattr(module, "register_pipelines", None)
+            if not callable(register):
+                raise PipelineError(
+                    f"{where} defines no register_pipelines() function: add one that returns "
+                    f"a dict of pipelines with a {DEFAULT!r} key."
+                )
+            try:
+                result = register()
+            except Exception as exc:
+                raise PipelineError(
+                    f"{where}.register_pipelines() failed: {type(exc).__name__}: {exc}"
+                ) from exc
+        finally:
+            _loading_package.reset(token)
+        if not isinstance(result, Mapping):
+            raise PipelineError(
+                f"{where}.register_pipelines() returned {type(result).__name__}, not a dict "
+                f"of pipelines: return e.g. {{{DEFAULT!r}: pipeline}}."
+            )
+        registered: dict[str, Pipeline | Callable[[], Pipeline]] = {}
+        for name, value in result.items():
+            if not isinstance(name, str) or not (isinstance(value, Pipeline) or callable(value)):
+                raise PipelineError(
+                    f"{where}.register_pipelines() maps {name!r} to {type(value).__name__}: "
+                    "keys must be names and values Pipelines (or functions returning one)."
+                )
+            registered[name] = value
+        if DEFAULT not in registered:
+            raise PipelineError(
+                f"{where}.register_pipelines() returned no {DEFAULT!r} pipeline (it has "
+                f"{', '.join(sorted(registered)) or 'none'}): add the one `drupe run` runs "
+                "by default, e.g. sum of the others."
+            )
+        return registered
+
+
+def find_pipelines(package_name: str | None = None) -> dict[str, Pipeline]:
+    """Discover ``<package>.pipelines.<name>.create_pipeline()`` for every subpackage.
+
+    Returns the pipelines by subpackage name, plus ``__default__``, their
+    union. Every subpackage is imported (its ``create_pipeline`` is needed),
+    whichever pipeline is run later. A subpackage without ``create_pipeline``
+    is skipped with a warning; one whose import or ``create_pipeline()`` raises
+    fails the call, naming it. Without a ``pipelines`` package the result is
+    an empty ``__default__``.
+
+    Args:
+        package_name: the project's package. Left out, it is the package whose
+            ``register_pipelines()`` is running, else the active session's
+            project, else the project configured by ``drupe_project``.
+    """
+    package = package_name or _current_package()
+    container_name = f"{package}.pipelines"
+    container = _import(container_name, missing_ok=True, what="the pipelines package")
+    found: dict[str, Pipeline] = {}
+    search_path = getattr(container, "__path__", None) if container else None
+    if container is not None and search_path is None:
+        warnings.warn(
+            f"{container_name} is a module, not a package: find_pipelines() looks for "
+            "subpackages pipelines/<name>/ with a create_pipeline() function.",
+            stacklevel=2,
+        )
+    for info in sorted(pkgutil.iter_modules(search_path or []), key=lambda i: i.name):
+        if not info.ispkg or info.name.startswith(("_", ".")):
+            continue
+        module_name = f"{container_name}.{info.name}"
+        module = _import(module_name, missing_ok=False, what="a pipeline")
+        assert module is not None
+        create = getattr(module, "create_pipeline", None)
+        if not callable(create):
+            warnings.warn(
+                f"Skipping {module_name}: it defines no create_pipeline() function.",
+                stacklevel=2,
+            )
+            continue
+        try:
+            built = create()
+        except Exception as exc:
+            raise PipelineError(
+                f"{module_name}.create_pipeline() failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        if not isinstance(built, Pipeline):
+            raise PipelineError(
+                f"{module_name}.create_pipeline() returned {type(built).__name__}, not a Pipeline."
+            )
+        found[info.name] = built
+    return {DEFAULT: sum(found.values(), Pipeline([])), **found}
+
+
+def _import(module_name: str, *, missing_ok: bool, what: str) -> ModuleType | None:
+    """Import a project module; failures become one PipelineError naming the module."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if missing_ok and exc.name == module_name:
+            return None
+        if exc.name is not None and (module_name + ".").startswith(exc.name + "."):
+            raise PipelineError(
+                f"Cannot import {what} {module_name}: no such module. Is the project's "
+                f"source folder on sys.path, and does {module_name.replace('.', '/')}.py exist?"
+            ) from exc
+        raise PipelineError(
+            f"Importing {what} {module_name} failed: {type(exc).__name__}: {exc}"
+        ) from exc
+    except Exception as exc:
+        raise PipelineError(
+            f"Importing {what} {module_name} failed: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _current_package() -> str:
+    loading = _loading_package.get()
+    if loading:
+        return loading
+    try:
+        project = drupe.get_current_session().project
+    except drupe.SessionError:
+        project = None
+    if project is not None:
+        return project.package_name
+    configured = _configured_project()
+    if configured is not None:
+        return str(configured.package_name)
+    raise PipelineError(
+        "find_pipelines() cannot tell which project package to search: pass it, "
+        "find_pipelines('my_package'), or call it from register_pipelines() or inside a session."
+    )
+
+
+def _configured_project() -> Any:
+    try:
+        import drupe_project
+    except ImportError:
+        return None
+    configured = getattr(drupe_project, "configured_project", None)
+    return configured() if callable(configured) else None
