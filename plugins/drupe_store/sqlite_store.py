@@ -89,9 +89,11 @@ class SqliteStore:
             except sqlite3.OperationalError as exc:
                 busy = "locked" in str(exc) or "busy" in str(exc)
                 if not busy or time.monotonic() > deadline:
-                    raise self._error("write", exc) from exc
+                    raise self._error("use", exc) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 0.2)
+            except sqlite3.Error as exc:
+                raise self._error("use", exc) from exc
 
     def _write(self, body: Callable[[sqlite3.Connection], None]) -> None:
         def attempt() -> None:
@@ -111,12 +113,7 @@ class SqliteStore:
     def _read(self, body: Callable[[sqlite3.Connection], T]) -> T:
         with self._lock:
             self._check_open()
-            try:
-                return self._retry(lambda: body(self._conn))
-            except drupe.StoreError:
-                raise
-            except sqlite3.Error as exc:
-                raise self._error("read", exc) from exc
+            return self._retry(lambda: body(self._conn))
 
     def _check_open(self) -> None:
         if self._conn is None:
