@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from drupe_pipeline import Pipeline, node
-
 from hello.nodes import make_greeting, measure, shout
 
 

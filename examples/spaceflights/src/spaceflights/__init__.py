@@ -1,0 +1,1 @@
+"""Spaceflights: clean raw shuttle, company and review data, then fit price models."""

@@ -1,0 +1,5 @@
+"""Raw CSVs in, one model input table out."""
+
+from spaceflights.pipelines.data_processing.pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]
