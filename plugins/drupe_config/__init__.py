@@ -1,1 +1,119 @@
-"""drupe's bundled `config` plugin (entry point `config` in the `drupe.plugins` group)."""
+"""drupe's bundled `config` plugin: YAML/JSON configuration under ``conf/<env>/``.
+
+It answers ``create_config_loader`` (as ``trylast``: any other plugin that
+answers wins) with a `ConfigLoader`, adds the ``config_resolvers`` hook for
+plugins that contribute interpolation resolvers, and declares the settings
+it reads (``CONF_SOURCE``, ``CONFIG_LOADER_ARGS``).
+
+This module stays cheap to import (``drupe --help`` imports every enabled
+plugin): the loader, PyYAML and the rest load on first use.
+
+Public API: `ConfigLoader`, `LoaderOptions`, `DEFAULT_CONFIG_PATTERNS`,
+`UnknownConfigKeyError`, the `hookspecs` module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import drupe
+from drupe_config import hookspecs
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from drupe_config.errors import UnknownConfigKeyError
+    from drupe_config.loader import ConfigLoader
+    from drupe_config.options import DEFAULT_CONFIG_PATTERNS, LoaderOptions
+
+__all__ = [
+    "DEFAULT_CONFIG_PATTERNS",
+    "ConfigLoader",
+    "LoaderOptions",
+    "UnknownConfigKeyError",
+    "add_hookspecs",
+    "create_config_loader",
+    "declare_settings",
+    "hookspecs",
+]
+
+_LAZY = {
+    "ConfigLoader": "drupe_config.loader",
+    "LoaderOptions": "drupe_config.options",
+    "DEFAULT_CONFIG_PATTERNS": "drupe_config.options",
+    "UnknownConfigKeyError": "drupe_config.errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'drupe_config' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+@drupe.hookimpl
+def add_hookspecs(plugin_manager: pluggy.PluginManager) -> None:
+    plugin_manager.add_hookspecs(hookspecs)
+
+
+@drupe.hookimpl(optionalhook=True)
+def declare_settings() -> Mapping[str, Mapping[str, Any]]:
+    from drupe_config.options import SETTINGS_DECLARATION
+
+    return {name: dict(spec) for name, spec in SETTINGS_DECLARATION.items()}
+
+
+@drupe.hookimpl(trylast=True)
+def create_config_loader(
+    project: drupe.Project | None,
+    env: str | None,
+    conf_source: str | None,
+    runtime_params: Mapping[str, Any],
+    settings: Any,
+    plugin_manager: pluggy.PluginManager | None,
+) -> ConfigLoader:
+    from drupe_config.loader import ConfigLoader
+
+    return ConfigLoader.from_arguments(
+        conf_source=conf_source,
+        project_root=project.root if project is not None else None,
+        env=env,
+        runtime_params=runtime_params,
+        settings=settings,
+        resolvers=plugin_resolvers(plugin_manager),
+    )
+
+
+def plugin_resolvers(plugin_manager: Any) -> dict[str, Callable[..., Any]]:
+    """Resolvers every plugin returned from ``config_resolvers``; a name used twice fails."""
+    caller = getattr(getattr(plugin_manager, "hook", None), "config_resolvers", None)
+    if caller is None:
+        return {}
+    found: dict[str, Callable[..., Any]] = {}
+    owners: dict[str, str] = {}
+    for impl in reversed(caller.get_hookimpls()):
+        contributed = impl.function()
+        if contributed is None:
+            continue
+        if not isinstance(contributed, Mapping):
+            raise drupe.PluginError(
+                f"plugin {impl.plugin_name!r}: config_resolvers must return a dict of "
+                f"{{name: callable}}, got {type(contributed).__name__}"
+            )
+        for name, function in contributed.items():
+            if not callable(function):
+                raise drupe.PluginError(
+                    f"plugin {impl.plugin_name!r}: resolver {name!r} is not callable"
+                )
+            if name in owners:
+                raise drupe.PluginError(
+                    f"plugins {owners[name]!r} and {impl.plugin_name!r} both define the config "
+                    f"resolver {name!r}; disable one or rename its resolver"
+                )
+            owners[name] = impl.plugin_name
+            found[name] = function
+    return found

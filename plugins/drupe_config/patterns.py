@@ -1,0 +1,64 @@
+"""Which files belong to which key: glob patterns matched against paths inside an env folder.
+
+``*`` and ``?`` never cross a ``/``; a ``**`` segment matches any number of
+folders (zero included), so ``**/parameters*`` finds ``parameters.yml`` at
+any depth and ``parameters*/**`` every file under a ``parameters*`` folder.
+Only ``.yml``, ``.yaml`` and ``.json`` files are read.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+
+EXTENSIONS = (".yml", ".yaml", ".json")
+
+
+def _segment(segment: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(segment):
+        char = segment[i]
+        i += 1
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            end = segment.find("]", i + 1 if i < len(segment) and segment[i] == "!" else i)
+            if end == -1:
+                out.append(re.escape(char))
+                continue
+            body = segment[i:end]
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            out.append("[" + body.replace("\\", "\\\\") + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(char))
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=256)
+def compile_glob(pattern: str) -> re.Pattern[str]:
+    """A regex for ``pattern`` over posix paths relative to the env folder."""
+    segments = [s for s in pattern.strip("/").split("/") if s]
+    parts: list[str] = []
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == "**":
+            parts.append(".+" if last else "(?:[^/]+/)*")
+        else:
+            parts.append(_segment(segment) + ("" if last else "/"))
+    return re.compile("".join(parts) + r"\Z")
+
+
+def matching_files(files: Iterable[str], patterns: Iterable[str]) -> list[str]:
+    """The config files (by extension) among ``files`` that match any of ``patterns``."""
+    regexes = [compile_glob(p) for p in patterns]
+    return [
+        path
+        for path in files
+        if path.lower().endswith(EXTENSIONS) and any(r.match(path) for r in regexes)
+    ]
