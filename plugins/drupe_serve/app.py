@@ -24,7 +24,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
@@ -40,7 +40,7 @@ from drupe_serve.errors import ServeError
 from drupe_serve.outputs import dumps, jsonable, split_outputs
 from drupe_serve.pipeline_names import pipeline_names
 from drupe_serve.run_body import RUN_ID_PATTERN, RequestError, RunBody, parse_run_body
-from drupe_serve.run_records import RecentRuns, stored_run
+from drupe_serve.run_records import RecentRuns, store_finds_runs_by_id, stored_run
 
 _log = logging.getLogger("drupe_serve")
 
@@ -201,7 +201,12 @@ class RunService:
         )
 
     def lookup(self, run_id: str) -> dict[str, Any] | None:
-        record = stored_run(self.session, run_id)
+        """The store's record when it can be fetched by id; else recent memory, then a scan."""
+        record: Mapping[str, Any] | None = None
+        if not store_finds_runs_by_id(self.session):
+            record = self.recent.get(run_id)
+        if record is None:
+            record = stored_run(self.session, run_id)
         if record is None:
             record = self.recent.get(run_id)
         return jsonable(record) if record is not None else None

@@ -53,6 +53,11 @@ class RecentRuns:
             return len(self._records)
 
 
+def store_finds_runs_by_id(session: drupe.AbstractSession) -> bool:
+    """Whether the session's store answers ``get_run(run_id)`` (no scan of the session's runs)."""
+    return callable(getattr(session.store, "get_run", None))
+
+
 def stored_run(session: drupe.AbstractSession, run_id: str) -> Mapping[str, Any] | None:
     """The store's record of ``run_id``, or ``None`` (no store, unknown id, or a failing store).
 
@@ -72,6 +77,11 @@ def stored_run(session: drupe.AbstractSession, run_id: str) -> Mapping[str, Any]
         for run in (session_record or {}).get("runs") or ():
             if isinstance(run, Mapping) and run.get("run_id") == run_id:
                 return run
-    except drupe.DrupeError as exc:
-        _log.warning("the session store could not be read for run %s: %s", run_id, exc)
+    except Exception as exc:  # a lookup must not fail because the store is closing or broken
+        _log.warning(
+            "the session store could not be read for run %s: %s: %s",
+            run_id,
+            type(exc).__name__,
+            exc,
+        )
     return None

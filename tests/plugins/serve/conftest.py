@@ -2,7 +2,8 @@
 
 The server runs exactly as a user starts it: the ``drupe`` console script in
 a subprocess, on 127.0.0.1 and a free port, with plugins found through entry
-points. The project it serves gets its configuration and its runs from a
+points; the bundled project, settings and store plugins find the project and
+keep its history. The project gets its configuration and its runs from a
 small plugin distribution written here (a ``.dist-info`` folder on
 ``PYTHONPATH`` registers it in the ``drupe.plugins`` group, as ``pip install``
 would), which also writes every run it starts and finishes to a witness file,
@@ -18,7 +19,7 @@ import socket
 import subprocess
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,8 @@ PLUGIN_MODULE = '''
 
 import json
 import os
-import sys
 import threading
 import time
-from pathlib import Path
 
 import drupe
 
@@ -69,14 +68,6 @@ class Loader:
 
 
 @drupe.hookimpl
-def find_project(start):
-    root = Path(os.environ["SERVE_PROJECT"])
-    if str(root / "src") not in sys.path:
-        sys.path.insert(0, str(root / "src"))
-    return drupe.Project(package_name="serve_demo", root=root, source_dir=root / "src")
-
-
-@drupe.hookimpl
 def create_config_loader(runtime_params):
     return Loader(runtime_params)
 
@@ -106,8 +97,8 @@ def after_close(session):
     _witness("after_close", session_id=session.session_id)
 '''
 
-# The bundled plugins this test plugin stands in for (or that the test does not need).
-STANDS_IN_FOR = ("pipeline", "config", "project", "settings", "store")
+# The bundled plugins this test plugin stands in for; project, settings and store are real.
+STANDS_IN_FOR = ("pipeline", "config")
 
 
 def install_test_plugin(site: Path) -> Path:
@@ -135,9 +126,15 @@ class ServerProcess:
     """A ``drupe serve`` subprocess and what a test needs to talk to it."""
 
     def __init__(
-        self, process: subprocess.Popen[bytes], port: int, witness: Path, log: Path
+        self,
+        process: subprocess.Popen[bytes],
+        port: int,
+        witness: Path,
+        log: Path,
+        project: Path,
     ) -> None:
         self.process = process
+        self.project = project
         self.log = log
         self.port = port
         self.witness = witness
@@ -162,6 +159,13 @@ class ServerProcess:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout)
+
+    def stored_session(self, session_id: str) -> Mapping[str, Any]:
+        """The session's record in the project's store (drupe_store), with its runs."""
+        from drupe_store import open_history
+
+        with open_history(self.project) as history:
+            return history.get_session(session_id)
 
     def events(self) -> list[dict[str, Any]]:
         if not self.witness.exists():
@@ -191,7 +195,6 @@ def start_server(tmp_path: Path) -> Iterator[Any]:
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
-            "SERVE_PROJECT": str(project),
             "SERVE_WITNESS": str(witness),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
@@ -202,7 +205,7 @@ def start_server(tmp_path: Path) -> Iterator[Any]:
             process = subprocess.Popen(
                 [*command, *serve_args], cwd=project, env=env, stdout=output, stderr=output
             )
-        server = ServerProcess(process, port, witness, log)
+        server = ServerProcess(process, port, witness, log, project)
         started.append(server)
         server.wait_ready()
         return server

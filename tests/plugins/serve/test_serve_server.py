@@ -23,6 +23,7 @@ REQUESTS_PER_CLIENT = 100
 
 def test_32_concurrent_clients_get_only_their_own_answers(start_server: Any) -> None:
     server = start_server("--worker-threads", "8", "--max-in-flight", "64")
+    session_id = httpx.get(f"{server.base_url}/health").json()["session_id"]
 
     def client(index: int) -> tuple[int, list[str]]:
         wrong = 0
@@ -51,6 +52,10 @@ def test_32_concurrent_clients_get_only_their_own_answers(start_server: Any) -> 
     events = Counter(event["event"] for event in server.events())
     assert events["after_run"] == CLIENTS * REQUESTS_PER_CLIENT
     assert events["after_close"] == 1
+    stored = server.stored_session(session_id)
+    assert stored["status"] == "closed"
+    assert {run["run_id"] for run in stored["runs"]} == set(run_ids)
+    assert {run["status"] for run in stored["runs"]} == {"succeeded"}
 
 
 def test_the_real_server_answers_each_error_status(start_server: Any) -> None:
@@ -104,6 +109,7 @@ def test_the_real_server_answers_each_error_status(start_server: Any) -> None:
 
 def test_sigterm_during_load_loses_no_accepted_run(start_server: Any) -> None:
     server = start_server("--worker-threads", "4", "--max-in-flight", "64")
+    session_id = httpx.get(f"{server.base_url}/health").json()["session_id"]
     stop = threading.Event()
     lock = threading.Lock()
     accepted: list[tuple[str, int, float]] = []  # (run_id, expected answer, received at)
@@ -155,6 +161,12 @@ def test_sigterm_during_load_loses_no_accepted_run(start_server: Any) -> None:
     # The session closed once, after the last run.
     assert [e["event"] for e in events].count("after_close") == 1
     assert events[-1]["event"] == "after_close"
+    # The store agrees: the session is marked closed, every accepted run succeeded, none hangs.
+    stored = server.stored_session(session_id)
+    assert stored["status"] == "closed"
+    statuses = {run["run_id"]: run["status"] for run in stored["runs"]}
+    assert all(statuses.get(run_id) == "succeeded" for run_id, _, _ in accepted)
+    assert "running" not in statuses.values()
 
 
 def test_serve_without_the_extra_fails_with_one_line_and_help_still_works() -> None:
