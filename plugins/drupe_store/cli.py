@@ -245,6 +245,13 @@ def _table(records: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _command_line(cli: Mapping[str, Any] | None) -> str:
+    if not cli:
+        return "-"
+    program = str(cli.get("command") or "drupe").split(" ")[0]
+    return " ".join([program, *map(str, cli.get("args") or ())])
+
+
 def _details(record: Mapping[str, Any]) -> str:
     git = record.get("git")
     cli = record.get("cli")
@@ -272,7 +279,7 @@ def _details(record: Mapping[str, Any]) -> str:
             if git
             else "not a git repository"
         ),
-        f"command      {' '.join([str(cli['command']), *cli.get('args', [])]) if cli else '-'}",
+        f"command      {_command_line(cli)}",
     ]
     if record.get("rerun_of"):
         lines.append(f"rerun of     {record['rerun_of']}")

@@ -59,11 +59,15 @@ def error_record(error: BaseException) -> dict[str, Any]:
 def plugin_records(session: drupe.AbstractSession) -> tuple[list[dict[str, Any]], list[str]]:
     """The enabled plugins (name, distribution, version, source) and the disabled names."""
     enabled, disabled = [], []
-    for info in session.plugin_manager.plugin_infos():
+    manager = session.plugin_manager
+    for info in manager.plugin_infos():
         if info.enabled:
+            name = info.name
+            if name.isdigit():  # an unnamed explicit plugin object: name it by its class
+                name = type(manager.get_plugin(name)).__qualname__
             enabled.append(
                 {
-                    "name": info.name,
+                    "name": name,
                     "distribution": info.distribution,
                     "version": info.version,
                     "source": info.source,
