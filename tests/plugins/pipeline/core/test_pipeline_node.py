@@ -181,3 +181,22 @@ def test_exceptions_from_the_function_propagate_unchanged():
 
     with pytest.raises(ValueError, match="bad data"):
         node(boom, "x", "y").run({"x": 1})
+
+
+def _same_node_in_this_process(data: bytes) -> bool:
+    received = pickle.loads(data)
+    rebuilt = node(len, "a", "b", name="n", tags="t")
+    return hash(received) == hash(rebuilt) and received == rebuilt
+
+
+def test_a_node_sent_to_a_spawned_process_hashes_like_one_built_there():
+    # Runners look nodes up in dicts across processes; a hash cached in the
+    # parent (string hashes differ per process) must not travel with the node.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    sent = node(len, "a", "b", name="n", tags="t")
+    hash(sent)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        assert pool.submit(_same_node_in_this_process, pickle.dumps(sent)).result()
