@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import drupe
+import drupe_project
 from drupe.testing import write_project
 from drupe_pipeline.errors import PipelineError
 from drupe_pipeline.pipeline import Pipeline
@@ -172,7 +173,27 @@ def test_find_pipelines_without_pipelines_package_gives_an_empty_default(project
     assert find_pipelines(package) == {"__default__": Pipeline([])}
 
 
-def test_find_pipelines_without_a_package_name_uses_the_active_session(project, tmp_path):
+@pytest.fixture
+def no_configured_project():
+    """No project recorded by drupe_project in this process, before and after the test."""
+    drupe_project.clear_configured_project()
+    yield
+    drupe_project.clear_configured_project()
+
+
+def test_find_pipelines_without_a_package_name_uses_the_configured_project(
+    project, no_configured_project
+):
+    package = project(pipeline_package("solo"))
+    with pytest.raises(PipelineError, match="cannot tell which project package"):
+        find_pipelines()
+    drupe_project.configure_project(package)
+    assert list(find_pipelines()) == ["__default__", "solo"]
+
+
+def test_find_pipelines_without_a_package_name_uses_the_active_session(
+    project, tmp_path, no_configured_project
+):
     package = project(pipeline_package("solo"))
     with drupe.Session.create(
         project_path=tmp_path, entry_points=False, save_on_close=False
