@@ -177,6 +177,13 @@ class CatalogConfig:
                 return filled
         return None
 
+    def secrets(self, config: Mapping[str, Any]) -> set[str]:
+        """The credential values an entry uses (scrubbed from every error about it)."""
+        creds = config.get("credentials")
+        if isinstance(creds, str):
+            creds = self._credentials.get(creds)
+        return _secrets(creds) if creds else set()
+
     def build(
         self,
         name: str,
@@ -245,6 +252,7 @@ class DataCatalog:
         self._load_versions = dict(load_versions or {})
         self._save_version = save_version
         self._implicit: set[str] = set()
+        self._secrets: dict[str, set[str]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -318,6 +326,9 @@ class DataCatalog:
         if self._config is not None:
             config = self._config.resolve(name)
             if config is not None:
+                secrets = self._config.secrets(config)
+                if secrets:
+                    self._secrets[name] = secrets
                 return self._config.build(
                     name,
                     config,
@@ -342,6 +353,14 @@ class DataCatalog:
         if self._config is not None:
             names.update(self._config.entries)
         return sorted(names)
+
+    def secrets_of(self, names: Iterable[str]) -> dict[str, set[str]]:
+        """The credential values of these datasets (for a worker's catalog to scrub too)."""
+        return {name: self._secrets[name] for name in names if name in self._secrets}
+
+    def scrub(self, secrets: Mapping[str, set[str]]) -> None:
+        """Scrub these credential values from errors about these datasets."""
+        self._secrets.update(secrets)
 
     @property
     def implicit(self) -> frozenset[str]:
@@ -371,10 +390,26 @@ class DataCatalog:
     # -- data ---------------------------------------------------------------
 
     def load(self, name: str) -> Any:
-        return self.get(name).load()
+        dataset = self.get(name)
+        try:
+            return dataset.load()
+        except DatasetError as exc:
+            self._reraise_redacted(name, exc)
+            raise
 
     def save(self, name: str, data: Any) -> None:
-        self.get(name).save(data)
+        dataset = self.get(name)
+        try:
+            dataset.save(data)
+        except DatasetError as exc:
+            self._reraise_redacted(name, exc)
+            raise
+
+    def _reraise_redacted(self, name: str, exc: DatasetError) -> None:
+        """A dataset's own message may quote its credentials: scrub them, drop the chain."""
+        secrets = self._secrets.get(name)
+        if secrets:
+            raise DatasetError(redact(str(exc), secrets)) from None
 
     def exists(self, name: str) -> bool:
         dataset = self._get(name)

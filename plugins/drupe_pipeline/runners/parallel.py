@@ -86,12 +86,14 @@ def _run_in_worker(
     values: Mapping[str, Any],
     info: RunInfo,
     bootstrap: Any,
+    secrets: Mapping[str, set[str]],
 ) -> dict[str, Any]:
     """Run one node in a worker process; return its in-memory outputs."""
     hook = NO_HOOKS
     if bootstrap is not None:
         hook = bootstrap.plugin_manager().hook
     catalog = DataCatalog(dict(datasets))
+    catalog.scrub(secrets)
     for name, value in values.items():
         catalog.add(name, MemoryDataset(value, copy_mode="assign"))
     memory_outputs = [name for name in node.outputs if name not in datasets]
@@ -161,7 +163,8 @@ class ParallelRunner(AbstractRunner):
                     if dataset.persisted:
                         datasets[name] = dataset
                 _check_picklable(node, datasets, values)
-                return pool.submit(_run_in_worker, node, datasets, values, info, bootstrap)
+                secrets = catalog.secrets_of(datasets)
+                return pool.submit(_run_in_worker, node, datasets, values, info, bootstrap, secrets)
 
             def on_done(node: Any, outputs: dict[str, Any]) -> None:
                 for name, value in outputs.items():
