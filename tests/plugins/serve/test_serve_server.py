@@ -1,6 +1,6 @@
 """`drupe serve` as users start it: a real uvicorn server on 127.0.0.1, real HTTP clients.
 
-The server process and the plugin distribution it serves come from
+The server serves a copy of examples/hello with every bundled plugin; see
 conftest.py. Loops are bounded; the whole module stays within seconds.
 """
 
@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+from serve_helpers import expected_greeting
 
 CLIENTS = 32
 REQUESTS_PER_CLIENT = 100
@@ -30,14 +31,17 @@ def test_32_concurrent_clients_get_only_their_own_answers(start_server: Any) -> 
         run_ids: list[str] = []
         with httpx.Client(base_url=server.base_url, timeout=30) as http:
             for i in range(REQUESTS_PER_CLIENT):
-                x = index * REQUESTS_PER_CLIENT + i
-                tag = f"client{index}-request{i}"
-                response = http.post("/runs", json={"runtime_params": {"x": x, "tag": tag}})
+                name, times = f"client{index}-request{i}", i % 5
+                response = http.post(
+                    "/runs",
+                    json={
+                        "node_names": ["greet", "shout"],
+                        "runtime_params": {"name": name, "times": times},
+                    },
+                )
                 body = response.json()
-                ok = response.status_code == 200 and body["outputs"] == {
-                    "answer": 3 * x,
-                    "tag": tag,
-                }
+                expected = {"loud_greeting": expected_greeting(name, times)}
+                ok = response.status_code == 200 and body["outputs"] == expected
                 wrong += not ok
                 run_ids.append(body.get("run_id", ""))
         return wrong, run_ids
@@ -61,12 +65,12 @@ def test_32_concurrent_clients_get_only_their_own_answers(start_server: Any) -> 
 def test_the_real_server_answers_each_error_status(start_server: Any) -> None:
     server = start_server("--worker-threads", "2", "--max-in-flight", "1")
     with httpx.Client(base_url=server.base_url, timeout=30) as http:
-        assert http.get("/pipelines").json() == {"pipelines": ["__default__", "scoring"]}
+        assert http.get("/pipelines").json() == {"pipelines": ["__default__", "greet"]}
         assert http.get("/health").json()["status"] == "ok"
 
-        ok = http.post("/runs", json={"pipelines": ["scoring"], "runtime_params": {"x": 2}})
+        ok = http.post("/runs", json={"pipelines": ["greet"], "runtime_params": {"name": "Ann"}})
         assert ok.status_code == 200
-        assert ok.json()["outputs"] == {"answer": 6, "tag": None}
+        assert ok.json()["outputs"] == {"stats": {"characters": 13, "words": 2}}
         record = http.get(f"/runs/{ok.json()['run_id']}")
         assert record.status_code == 200
         assert record.json()["status"] == "succeeded"
@@ -84,16 +88,18 @@ def test_the_real_server_answers_each_error_status(start_server: Any) -> None:
         unknown_field = http.post("/runs", json={"params": {}})
         assert (unknown_field.status_code, unknown_field.json()["field"]) == (422, "params")
 
-        failed = http.post("/runs", json={"runtime_params": {"fail": True}})
+        # shout() gets a string for times: the node fails; its message stays in the log.
+        failed = http.post("/runs", json={"runtime_params": {"name": "s3cr3t", "times": "x"}})
         assert failed.status_code == 500
-        assert failed.json()["error_type"] == "RuntimeError"
+        assert failed.json()["error_type"] == "NodeError"
         assert failed.json()["run_id"]
         assert "s3cr3t" not in failed.text
+        assert "multiply" not in failed.text
         assert "Traceback" not in failed.text
 
         # One run occupies the only slot; the next request is turned away with Retry-After.
         with ThreadPoolExecutor(1) as pool:
-            slow = pool.submit(http.post, "/runs", json={"runtime_params": {"x": 1, "sleep": 1.5}})
+            slow = pool.submit(http.post, "/runs", json={"runtime_params": {"sleep": 1.5}})
             for _ in range(300):  # bounded wait until the slow run is in flight
                 if http.get("/health").json()["runs_in_flight"] == 1:
                     break
@@ -112,7 +118,7 @@ def test_sigterm_during_load_loses_no_accepted_run(start_server: Any) -> None:
     session_id = httpx.get(f"{server.base_url}/health").json()["session_id"]
     stop = threading.Event()
     lock = threading.Lock()
-    accepted: list[tuple[str, int, float]] = []  # (run_id, expected answer, received at)
+    accepted: list[tuple[str, Any, float]] = []  # (run_id, expected outputs, received at)
     wrong: list[Any] = []
 
     def client(index: int) -> None:
@@ -120,17 +126,22 @@ def test_sigterm_during_load_loses_no_accepted_run(start_server: Any) -> None:
             for i in range(200):  # bounded; the server goes away long before
                 if stop.is_set():
                     return
-                x = index * 1000 + i
+                name = f"c{index}r{i}"
+                request = {
+                    "node_names": ["greet", "shout"],
+                    "runtime_params": {"name": name, "times": 1, "sleep": 0.05},
+                }
                 try:
-                    response = http.post("/runs", json={"runtime_params": {"x": x, "sleep": 0.05}})
+                    response = http.post("/runs", json=request)
                 except httpx.TransportError:
                     return  # the server stopped taking connections: never accepted
                 if response.status_code == 200:
                     body = response.json()
-                    if body["outputs"]["answer"] != 3 * x:
+                    expected = {"loud_greeting": expected_greeting(name, 1)}
+                    if body["outputs"] != expected:
                         wrong.append(body)
                     with lock:
-                        accepted.append((body["run_id"], 3 * x, time.monotonic()))
+                        accepted.append((body["run_id"], expected, time.monotonic()))
                 elif response.status_code != 503:
                     wrong.append((response.status_code, response.text))
 
@@ -152,10 +163,10 @@ def test_sigterm_during_load_loses_no_accepted_run(start_server: Any) -> None:
     assert wrong == []
     events = server.events()
     started = {e["run_id"] for e in events if e["event"] == "before_run"}
-    finished = {e["run_id"]: e["answer"] for e in events if e["event"] == "after_run"}
+    finished = {e["run_id"]: e["outputs"] for e in events if e["event"] == "after_run"}
     # Every run that started finished, and every 200 a client got is recorded.
     assert started == set(finished)
-    assert all(finished.get(run_id) == answer for run_id, answer, _ in accepted)
+    assert all(finished.get(run_id) == outputs for run_id, outputs, _ in accepted)
     # Runs in flight at SIGTERM were completed and answered, not cut off.
     assert any(received > signalled_at for _, _, received in accepted)
     # The session closed once, after the last run.
