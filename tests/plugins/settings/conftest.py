@@ -1,0 +1,30 @@
+"""Each test starts with no configured project and leaves the process as it found it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import drupe_project
+
+
+@pytest.fixture(autouse=True)
+def isolated_project_state(tmp_path: Path) -> Iterator[None]:
+    saved_path = list(sys.path)
+    saved_pythonpath = os.environ.get("PYTHONPATH")
+    drupe_project.clear_configured_project()
+    yield
+    drupe_project.clear_configured_project()
+    sys.path[:] = saved_path
+    if saved_pythonpath is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = saved_pythonpath
+    for name, module in list(sys.modules.items()):
+        location = getattr(module, "__file__", None) or ""
+        if location.startswith(str(tmp_path)):
+            del sys.modules[name]
