@@ -65,7 +65,11 @@ def list_command(state: CliState, /, limit: int, status: str | None, as_json: bo
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_state
 def show_command(state: CliState, /, session_id: str, as_json: bool) -> None:
-    """Show everything recorded about one session (an id or a unique prefix of it)."""
+    """Show everything recorded about one session.
+
+    SESSION_ID is an id, a unique prefix of it or of its random tail, or
+    "latest".
+    """
     with _history(state) as history:
         record = history.get_session(session_id)
     if as_json:
@@ -93,7 +97,11 @@ def show_command(state: CliState, /, session_id: str, as_json: bool) -> None:
 def rerun_command(
     state: CliState, /, session_id: str, run_id: str | None, runtime_params: dict[str, Any]
 ) -> None:
-    """Run a recorded session again: same env, conf_source, runtime params and selection."""
+    """Run a recorded session again: same env, conf_source, runtime params and selection.
+
+    SESSION_ID is as for `drupe sessions show`. Warns when the code's git
+    commit differs from the one the session ran at.
+    """
     from drupe_store.gitinfo import git_info
     from drupe_store.masking import masked_keys
 

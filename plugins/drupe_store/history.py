@@ -17,6 +17,9 @@ from typing import Any
 import drupe
 from drupe_store.options import DEFAULT_FILES, STORE_DIR, StoreOptions
 
+#: The session id that names the newest session.
+LATEST = "latest"
+
 
 def open_backend(options: StoreOptions) -> drupe.SessionStore | None:
     """The bundled backend ``options`` ask for, or ``None`` when it has no place."""
@@ -62,11 +65,23 @@ class History:
         )[:limit]
 
     def get_session(self, session_id: str) -> Mapping[str, Any]:
-        """The session (runs included) whose id is, or uniquely starts with, ``session_id``."""
+        """The session (runs included) whose id is, or uniquely starts with, ``session_id``.
+
+        ``"latest"`` names the newest session. The random tail of an id
+        (``3fa9c01b7e`` in ``2026-...Z-3fa9c01b7e``) or its start works too.
+        """
         prefix = session_id.strip()
         record = self.store.get_session(prefix) if prefix else None
         if record is not None:
             return record
+        if prefix == LATEST:
+            newest = self.store.list_sessions(limit=1)
+            if not newest:
+                raise drupe.StoreError(f"no session recorded yet in {self.describe()}")
+            prefix = str(newest[0]["session_id"])
+            record = self.store.get_session(prefix)
+            if record is not None:
+                return record
         matches = self.find(prefix, limit=6) if prefix else []
         if not matches:
             raise drupe.StoreError(

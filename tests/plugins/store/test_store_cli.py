@@ -225,3 +225,15 @@ def test_kill_9_during_drupe_run_is_listed_as_interrupted(tmp_path: Path) -> Non
     assert "interrupted" in table
     record = sessions(project, "show", live["session_id"])
     assert [r["status"] for r in record["runs"]] == ["interrupted"]
+
+
+def test_settings_choose_the_json_backend(hello: Path) -> None:
+    settings = hello / "src" / "hello" / "settings.py"
+    settings.write_text('SESSION_STORE_ARGS = {"backend": "json", "mask_keys": ["name"]}\n')
+    drupe(hello, "run", "--params", "name=secret-name")
+    (path,) = (hello / ".drupe" / "sessions").glob("*.json")
+    assert "secret-name" not in path.read_text()
+    assert not (hello / ".drupe" / "sessions.db").exists()
+    record = sessions(hello, "show", "latest")
+    assert path.stem == record["session_id"]
+    assert record["runtime_params"] == {"name": "***"}

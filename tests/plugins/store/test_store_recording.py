@@ -310,3 +310,4 @@ def test_sessions_are_found_by_id_prefix_or_by_their_random_tail(
             history.get_session(target[:4])  # the year: every session
         with pytest.raises(drupe.StoreError, match="no session 'nope'"):
             history.get_session("nope")
+        assert history.get_session("latest")["session_id"] == sessions[-1]

@@ -1,0 +1,185 @@
+"""Session store throughput and ``drupe sessions list`` latency on a big history.
+
+Run by hand: ``python benchmarks/bench_store.py [--sessions 100000] [--repeat 30]``.
+
+Prints:
+
+1. sessions recorded per second through the whole lifecycle (create, one
+   run, close) with the store plugin, against the same sessions with
+   ``save_on_close=False`` (the baseline: the kernel and stand-in plugins
+   alone, nothing written), and the ratio;
+2. raw writes per second of `SqliteStore` (``save_session`` + ``save_run``)
+   while filling a store with ``--sessions`` sessions (one run each);
+3. the median latency of listing the 20 newest sessions from that store,
+   in-process (``History.list_sessions(limit=20)``) and as the command
+   ``drupe sessions list --limit 20`` minus the start-up floor of
+   ``drupe info`` (plugins loaded, project found) measured alongside, runs
+   interleaved. Target: <= 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import drupe
+import drupe_store
+from drupe.testing import FunctionExecutor, StaticConfig
+from drupe_store import SqliteStore, open_history
+
+TARGET_MS = 50.0
+
+
+class ProjectAt:
+    """Stand-in for the project and settings plugins: the project is ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @drupe.hookimpl
+    def find_project(self) -> drupe.Project:
+        return drupe.Project(package_name="bench", root=self.root)
+
+    @drupe.hookimpl
+    def load_settings(self) -> Any:
+        return SimpleNamespace(SESSION_STORE_ARGS={})
+
+
+def sessions_per_second(root: Path, count: int, save: bool) -> float:
+    plugins = [
+        drupe_store,
+        ProjectAt(root),
+        StaticConfig({"parameters": {"alpha": 1}}),
+        FunctionExecutor(lambda context, run: {"out": 1}),
+    ]
+    started = time.perf_counter()
+    for index in range(count):
+        with drupe.Session.create(
+            save_on_close=save,
+            runtime_params={"index": index, "password": "x"},
+            plugins=plugins,
+            entry_points=False,
+        ) as session:
+            session.run()
+    return count / (time.perf_counter() - started)
+
+
+def fill(path: Path, count: int) -> float:
+    """Write ``count`` realistic sessions (one run each); return writes per second."""
+    store = SqliteStore(path)
+    template = {
+        "kind": "session",
+        "status": "closed",
+        "project_path": "/srv/project",
+        "package_name": "bench",
+        "env": "prod",
+        "runtime_params": {"alpha": 1, "nested": {"beta": [1, 2, 3]}},
+        "username": "bench",
+        "hostname": "bench-host",
+        "pid": 1,
+        "python_version": "3.11",
+        "drupe_version": drupe.__version__,
+        "plugins": [{"name": f"plugin{i}", "version": "1.0"} for i in range(6)],
+        "git": {"commit": "0" * 40, "branch": "main", "dirty": False},
+        "cli": {"command": "drupe run", "args": ["run", "--env", "prod"], "params": {}},
+    }
+    started = time.perf_counter()
+    for index in range(count):
+        session_id = drupe.new_id()
+        stamp = f"2026-01-01T00:00:00.{index:06d}+00:00"
+        store.save_session({**template, "session_id": session_id, "created_at": stamp})
+        store.save_run(
+            {
+                "run_id": f"{session_id}-run",
+                "session_id": session_id,
+                "status": "succeeded",
+                "started_at": stamp,
+                "request": {"pipeline_names": [], "tags": ["a"]},
+                "outputs": ["model"],
+            }
+        )
+        if index and index % 20000 == 0:
+            print(f"  ... {index} sessions written", file=sys.stderr)
+    elapsed = time.perf_counter() - started
+    store.close()
+    return 2 * count / elapsed
+
+
+def median_ms(action: Any, repeat: int) -> float:
+    action()  # warm caches
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def commands_ms(commands: dict[str, list[str]], cwd: Path, repeat: int) -> dict[str, float]:
+    """Median wall time of each command; runs alternate so load drift hits all alike."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for round_ in range(repeat + 1):
+        for name, argv in commands.items():
+            started = time.perf_counter()
+            subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=True)
+            if round_:  # the first round warms caches
+                times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) * 1000 for name, values in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=100_000)
+    parser.add_argument("--lifecycle", type=int, default=300, help="sessions for part 1")
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        baseline = sessions_per_second(root / "baseline", args.lifecycle, save=False)
+        recorded = sessions_per_second(root / "recorded", args.lifecycle, save=True)
+        print(f"1. full session lifecycle ({args.lifecycle} sessions, one run each)")
+        print(f"   save_on_close=False (baseline) {baseline:9.0f} sessions/s")
+        print(f"   recorded in SQLite             {recorded:9.0f} sessions/s")
+        print(f"   ratio                          {baseline / recorded:9.2f}x the baseline's time")
+
+        project = root / "big"
+        (project / ".drupe").mkdir(parents=True)
+        writes = fill(project / ".drupe" / "sessions.db", args.sessions)
+        print(f"2. filling a store with {args.sessions} sessions + runs")
+        print(f"   SqliteStore writes             {writes:9.0f} writes/s")
+
+        with open_history(path=project / ".drupe" / "sessions.db") as history:
+            assert len(history.list_sessions(limit=20)) == 20
+            in_process = median_ms(lambda: history.list_sessions(limit=20), args.repeat)
+        drupe_cmd = [sys.executable, "-m", "drupe"]
+        measured = commands_ms(
+            {
+                "floor": [*drupe_cmd, "info"],
+                "list": [*drupe_cmd, "sessions", "list", "--limit", "20"],
+            },
+            project,
+            args.repeat,
+        )
+        floor, listing = measured["floor"], measured["list"]
+        print(f"3. listing the 20 newest of {args.sessions} sessions (median of {args.repeat})")
+        print(f"   History.list_sessions(limit=20) {in_process:8.2f} ms")
+        print(f"   drupe info (start-up floor)     {floor:8.2f} ms")
+        print(f"   drupe sessions list --limit 20  {listing:8.2f} ms")
+        beyond = listing - floor
+        print(f"   beyond start-up                 {beyond:8.2f} ms")
+        verdict = "meets" if max(in_process, beyond) <= TARGET_MS else "misses"
+        print(f"   {verdict} the target of {TARGET_MS:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
