@@ -1,4 +1,9 @@
-"""The hook implementations of the ``store`` plugin (cheap to import: no sqlite here)."""
+"""The hook implementations of the ``store`` plugin.
+
+Cheap to import (``drupe --help`` imports every enabled plugin): the
+recorder, the backends and the CLI, with their sqlite3, subprocess and
+socket imports, load when a session first needs them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ from typing import Any
 
 import drupe
 from drupe_store.options import DECLARATION, StoreOptions
-from drupe_store.recorder import recorder_of, start_recording, stop_recording
 
 
 @drupe.hookimpl(optionalhook=True)
@@ -31,11 +35,15 @@ def open_store(project: drupe.Project | None, settings: Any) -> drupe.SessionSto
 
 @drupe.hookimpl
 def after_session_created(session: drupe.AbstractSession) -> None:
+    from drupe_store.recorder import start_recording
+
     start_recording(session)
 
 
 @drupe.hookimpl
 def before_run(session: drupe.AbstractSession, run: drupe.RunRequest) -> None:
+    from drupe_store.recorder import recorder_of
+
     recorder = recorder_of(session)
     if recorder is not None:
         recorder.run_started(run)
@@ -43,6 +51,8 @@ def before_run(session: drupe.AbstractSession, run: drupe.RunRequest) -> None:
 
 @drupe.hookimpl
 def after_run(session: drupe.AbstractSession, run: drupe.RunRequest, result: Any) -> None:
+    from drupe_store.recorder import recorder_of
+
     recorder = recorder_of(session)
     if recorder is not None:
         recorder.run_finished(run, outputs=result if isinstance(result, dict) else None)
@@ -52,6 +62,8 @@ def after_run(session: drupe.AbstractSession, run: drupe.RunRequest, result: Any
 def on_run_error(
     session: drupe.AbstractSession, run: drupe.RunRequest, error: BaseException
 ) -> None:
+    from drupe_store.recorder import recorder_of
+
     recorder = recorder_of(session)
     if recorder is not None:
         recorder.run_finished(run, error=error)
@@ -59,6 +71,8 @@ def on_run_error(
 
 @drupe.hookimpl
 def after_close(session: drupe.AbstractSession) -> None:
+    from drupe_store.recorder import stop_recording
+
     stop_recording(session)
 
 

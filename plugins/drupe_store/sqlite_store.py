@@ -11,6 +11,7 @@ the threads of a service session under a lock.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -36,6 +37,7 @@ class SqliteStore:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         self._lock = threading.Lock()
+        self._pid = os.getpid()
         prepare_folder(self.path.parent)
         try:
             self._conn = sqlite3.connect(
@@ -118,6 +120,11 @@ class SqliteStore:
     def _check_open(self) -> None:
         if self._conn is None:
             raise drupe.StoreError(f"the session store {self.path} is closed")
+        if os.getpid() != self._pid:
+            raise drupe.StoreError(
+                f"the session store {self.path} was opened in process {self._pid} and cannot "
+                f"be used in a forked child ({os.getpid()}): open a new one there"
+            )
 
     # -- SessionStore -------------------------------------------------------
 
@@ -228,7 +235,9 @@ class SqliteStore:
     def close(self) -> None:
         with self._lock:
             conn, self._conn = self._conn, None  # type: ignore[assignment]
-        if conn is not None:
+        # A forked child must not close its parent's connection: SQLite would checkpoint
+        # and remove the WAL file under the parent's feet.
+        if conn is not None and os.getpid() == self._pid:
             conn.close()
 
     def __repr__(self) -> str:

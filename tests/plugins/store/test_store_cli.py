@@ -237,3 +237,10 @@ def test_settings_choose_the_json_backend(hello: Path) -> None:
     record = sessions(hello, "show", "latest")
     assert path.stem == record["session_id"]
     assert record["runtime_params"] == {"name": "***"}
+
+
+def test_sessions_outside_any_project_says_where_it_looked(tmp_path: Path) -> None:
+    done = drupe(tmp_path, "sessions", "list", ok=False)
+    assert done.returncode == 1
+    assert f"no session history found from {tmp_path}" in done.stderr
+    assert "Traceback" not in done.stderr

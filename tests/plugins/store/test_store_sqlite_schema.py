@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -132,3 +133,22 @@ def test_a_store_that_is_not_a_database_fails_with_its_path(tmp_path: Path) -> N
     path.write_text("this is not sqlite " * 100)
     with pytest.raises(drupe.StoreError, match=re.escape(str(path))):
         open_history(path=path)
+
+
+def test_a_forked_child_cannot_use_or_close_its_parents_connection(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "sessions.db")
+    store.save_session({"session_id": "parent", "created_at": "2026-01-01T00:00:00+00:00"})
+    pid = os.fork()
+    if pid == 0:  # the child: refused to write, and closing leaves the parent's WAL alone
+        try:
+            store.save_session({"session_id": "child", "created_at": "2026-01-02"})
+            code = 1
+        except drupe.StoreError:
+            code = 0
+        store.close()
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    store.save_session({"session_id": "after", "created_at": "2026-01-03T00:00:00+00:00"})
+    assert [r["session_id"] for r in store.list_sessions()] == ["after", "parent"]
+    store.close()
