@@ -135,7 +135,12 @@ class FileDataset(AbstractDataset):
         path = self.load_path()
         if not path.exists():
             raise DatasetError(f"{self!r}: file {path} does not exist")
-        return self._read(path)
+        try:
+            return self._read(path)
+        except Exception as exc:
+            raise DatasetError(
+                f"failed to load {type(self).__name__} from {path}: {type(exc).__name__}: {exc}"
+            ) from exc
 
     def _save(self, data: Any) -> None:
         path = self.save_path()
@@ -184,7 +189,9 @@ class FileDataset(AbstractDataset):
     def _describe(self) -> dict[str, Any]:
         details: dict[str, Any] = {"filepath": str(self._filepath)}
         if self._version is not None:
-            details["version"] = self._version.load or self._version.save or "latest"
+            details["load_version"] = self._version.load or "latest"
+            if self._version.save:
+                details["save_version"] = self._version.save
         return details
 
 
