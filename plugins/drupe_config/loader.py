@@ -425,7 +425,7 @@ class ConfigLoader(Mapping[str, Any]):
         missing = undeclared(raw, self._params)
         if missing:
             used = self._files.runtime_param_references()
-            missing = [p for p in missing if not any(dotted(p[:n]) in used for n in range(1, len(p) + 1))]
+            missing = [p for p in missing if not _referenced(p, used)]
         if not missing:
             return
         names = ", ".join(dotted(path) for path in missing)
@@ -440,6 +440,10 @@ class ConfigLoader(Mapping[str, Any]):
                 f"names, or declare them in a parameters file (strict_runtime_params is on)"
             )
         _log.warning("runtime parameters not declared in parameters (used anyway): %s", names)
+
+
+def _referenced(path: KeyPath, names: frozenset[str]) -> bool:
+    return any(dotted(path[:n]) in names for n in range(1, len(path) + 1))
 
 
 def _overlap(a: KeyPath, b: KeyPath) -> bool:
