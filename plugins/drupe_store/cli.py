@@ -117,7 +117,8 @@ def rerun_command(
             f"session {record['session_id']} had masked runtime params ({', '.join(hidden)}): "
             f"pass their values again, e.g. --params {hidden[0]}=..."
         )
-    project_path = state.project_path or Path(record["project_path"])
+    recorded = Path(str(record.get("project_path") or "."))
+    project_path = state.project_path or (recorded if recorded.is_dir() else Path.cwd())
     _warn_about_code(record.get("git"), git_info(project_path.resolve()))
     session: drupe.Session
     with state.create_session(
