@@ -13,22 +13,54 @@ Public API (other plugins build on these names):
 * `WorkerBootstrap` and `init_worker` for process pools.
 
 The hook implementations live in `drupe_project.hooks`; importing this
-package imports no TOML parser, no click and no multiprocessing.
+package imports only the hooks module; the rest loads on first use.
 """
 
 from __future__ import annotations
 
-from drupe_project.bootstrap import (
-    NOT_FOUND,
-    bootstrap_project,
-    clear_configured_project,
-    configure_project,
-    configured_project,
-    require_project,
-)
+from typing import TYPE_CHECKING, Any
+
 from drupe_project.hooks import cli_commands, find_project_hook
-from drupe_project.metadata import KNOWN_KEYS, find_project, read_project
-from drupe_project.workers import WorkerBootstrap, init_worker
+
+if TYPE_CHECKING:
+    from drupe_project.bootstrap import (
+        NOT_FOUND,
+        bootstrap_project,
+        clear_configured_project,
+        configure_project,
+        configured_project,
+        require_project,
+    )
+    from drupe_project.metadata import KNOWN_KEYS, find_project, read_project
+    from drupe_project.workers import WorkerBootstrap, init_worker
+
+#: Public names and the module that defines each: imported on first use, so that
+#: registering the plugin (every ``drupe`` command does) imports only the hooks.
+_LAZY = {
+    "NOT_FOUND": "drupe_project.bootstrap",
+    "bootstrap_project": "drupe_project.bootstrap",
+    "clear_configured_project": "drupe_project.bootstrap",
+    "configure_project": "drupe_project.bootstrap",
+    "configured_project": "drupe_project.bootstrap",
+    "require_project": "drupe_project.bootstrap",
+    "KNOWN_KEYS": "drupe_project.metadata",
+    "find_project": "drupe_project.metadata",
+    "read_project": "drupe_project.metadata",
+    "WorkerBootstrap": "drupe_project.workers",
+    "init_worker": "drupe_project.workers",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'drupe_project' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "KNOWN_KEYS",

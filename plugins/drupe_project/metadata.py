@@ -8,7 +8,6 @@ step (bootstrap, settings, workers) can trust the `drupe.Project` it gets.
 
 from __future__ import annotations
 
-import difflib
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -92,6 +91,8 @@ def _project_from_table(root: Path, table: Mapping[str, Any]) -> Project:
     where = f"{root / 'pyproject.toml'} [tool.drupe]"
     unknown = sorted(set(table) - set(KNOWN_KEYS))
     if unknown:
+        import difflib
+
         hints = []
         for key in unknown:
             close = difflib.get_close_matches(key, list(KNOWN_KEYS), n=1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, NoReturn
@@ -37,6 +36,8 @@ class Settings:
         try:
             return self._values[name]
         except KeyError:
+            import difflib
+
             close = difflib.get_close_matches(name, list(self._values), n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise AttributeError(
