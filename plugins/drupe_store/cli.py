@@ -12,9 +12,7 @@ from typing import Any
 import click
 
 import drupe
-from drupe.cli import CliState, pass_state
-from drupe.cli.options import params_callback
-from drupe.cli.params import merge_params
+from drupe.cli import CliState, merge_params, params_callback, pass_state
 from drupe_store.records import STATUSES
 
 STATUS_COLOURS = {"open": "cyan", "closed": "green", "failed": "red", "interrupted": "yellow"}
