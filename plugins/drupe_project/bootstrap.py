@@ -99,14 +99,17 @@ def require_project(project: Project | None, *, start: Path | None = None) -> Pr
     """``project``, else the configured project; `ProjectError` "Package name not found" if neither.
 
     Plugins that cannot work without a project (the pipeline registry, say)
-    call this with ``session.project``; ``start`` (where discovery began)
-    makes the message say where drupe looked.
+    call this with ``session.project``; ``start`` (where discovery began,
+    by default where the active session began) makes the message say where
+    drupe looked.
     """
     if project is not None:
         return project
     configured = _configured
     if configured is not None:
         return configured
+    if start is None:
+        start = _current_session_start()
     if start is not None:
         looked = (
             f"no pyproject.toml with a [tool.drupe] table was found in {Path(start)} or any "
@@ -119,6 +122,16 @@ def require_project(project: Project | None, *, start: Path | None = None) -> Pr
         f"process. Run from inside a project, pass --project / project_path, or call "
         f"bootstrap_project(path) (configure_project(package_name) for an installed package)"
     )
+
+
+def _current_session_start() -> Path | None:
+    """Where the active session (if any) started looking for its project."""
+    import drupe
+
+    try:
+        return drupe.get_current_session().project_path
+    except drupe.SessionError:
+        return None
 
 
 def _record(project: Project) -> Project:

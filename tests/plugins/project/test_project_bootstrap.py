@@ -145,6 +145,21 @@ def test_require_project_says_package_name_not_found_and_where_it_looked(
     assert "--project" in message
 
 
+def test_drupe_run_outside_any_project_says_package_name_not_found(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "drupe", "run"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 1
+    assert "Package name not found. Make sure you have configured the project" in done.stderr
+    assert f"found in {tmp_path.resolve()} or any folder above it" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_require_project_returns_the_project_it_is_given(make_project) -> None:
     project = drupe_project.find_project(make_project("given"))
 
