@@ -210,6 +210,8 @@ def bench_http(project: Path, args: argparse.Namespace) -> float:
     disable = [] if not args.no_store else ["-p", "no:store"]
     server = subprocess.Popen(
         [
+            sys.executable,
+            "-m",
             "drupe",
             *disable,
             "serve",

@@ -24,6 +24,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import textwrap
 import time
 from collections.abc import Iterator, Mapping
@@ -180,7 +181,16 @@ def start_server(tmp_path: Path) -> Iterator[Any]:
             "SERVE_WITNESS": str(witness),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        command = ["drupe", "serve", "--port", str(port), "--log-level", "warning"]
+        command = [
+            sys.executable,
+            "-m",
+            "drupe",
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ]
         log = tmp_path / f"server-{port}.log"
         with log.open("w") as output:  # a file, not a pipe: a chatty server never blocks
             process = subprocess.Popen(
