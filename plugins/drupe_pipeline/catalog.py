@@ -33,6 +33,7 @@ from drupe_pipeline.datasets import (
     DatasetError,
     MemoryDataset,
     Version,
+    builtin_dataset,
 )
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -42,7 +43,7 @@ _RESERVED_KEYS = ("type", "versioned", "credentials")
 def dataset_class(type_name: str, *, entry: str = "") -> type[AbstractDataset]:
     """Resolve a ``type:`` value: a built-in short name or ``module.Class`` / ``module:Class``."""
     where = f"catalog entry {entry!r}: " if entry else ""
-    builtin = BUILTIN_DATASETS.get(type_name)
+    builtin = builtin_dataset(type_name)
     if builtin is not None:
         return builtin
     module_name, sep, attr = type_name.partition(":")
@@ -164,18 +165,26 @@ class CatalogConfig:
             else:
                 self.entries[name] = config
         self.patterns = sorted(patterns, key=lambda p: p.specificity)
+        self._matched: dict[str, Mapping[str, Any] | None] = {}
 
     def resolve(self, name: str) -> Mapping[str, Any] | None:
         """The configuration of ``name``: its entry, or the most specific matching factory."""
         config = self.entries.get(name)
         if config is not None:
             return config
+        if not self.patterns:
+            return None
+        if name in self._matched:
+            return self._matched[name]
+        found: Mapping[str, Any] | None = None
         for pattern in self.patterns:
             match = pattern.regex.fullmatch(name)
             if match is not None:
-                filled: Mapping[str, Any] = _fill(pattern.config, match.groupdict())
-                return filled
-        return None
+                found = _fill(pattern.config, match.groupdict())
+                break
+        if len(self._matched) < 10_000:  # names come from pipelines: a bounded set
+            self._matched[name] = found
+        return found
 
     def secrets(self, config: Mapping[str, Any]) -> set[str]:
         """The credential values an entry uses (scrubbed from every error about it)."""

@@ -13,11 +13,21 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
+import attrs
+
 import drupe
 
 
 class DatasetError(drupe.RunError):
     """A dataset could not be created, loaded or saved."""
+
+
+@attrs.frozen
+class Version:
+    """Which version a versioned dataset loads (``None``: the newest) and saves under."""
+
+    load: str | None = None
+    save: str | None = None
 
 
 class AbstractDataset(ABC):

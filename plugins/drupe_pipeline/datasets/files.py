@@ -12,27 +12,24 @@ place, so a run killed mid-save never leaves half a file behind.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
-import pickle
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import attrs
+from drupe_pipeline.datasets.base import AbstractDataset, DatasetError, Version
 
-from drupe_pipeline.datasets.base import AbstractDataset, DatasetError
-
-
-@attrs.frozen
-class Version:
-    """Which version to load (``None``: the newest) and which to save under."""
-
-    load: str | None = None
-    save: str | None = None
+__all__ = [
+    "CSVDataset",
+    "FileDataset",
+    "JSONDataset",
+    "PickleDataset",
+    "TextDataset",
+    "Version",
+    "YAMLDataset",
+]
 
 
 class FileDataset(AbstractDataset):
@@ -151,7 +148,9 @@ class FileDataset(AbstractDataset):
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         mode = "w" if self.text else "wb"
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        # A unique hidden name in the target folder, so the rename is atomic.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             if self.text:
                 with open(fd, mode, encoding=self._encoding, newline="") as handle:
@@ -238,9 +237,13 @@ class PickleDataset(FileDataset):
     text = False
 
     def _read_handle(self, handle: Any) -> Any:
+        import pickle
+
         return pickle.load(handle, **self._load_args)
 
     def _write(self, handle: Any, data: Any) -> None:
+        import pickle
+
         pickle.dump(data, handle, **self._save_args)
 
 
@@ -255,9 +258,13 @@ class CSVDataset(FileDataset):
     """
 
     def _read_handle(self, handle: io.TextIOBase) -> list[dict[str, str]]:
+        import csv
+
         return [dict(row) for row in csv.DictReader(handle, **self._load_args)]
 
     def _write(self, handle: io.TextIOBase, data: Any) -> None:
+        import csv
+
         rows = list(data)
         args = dict(self._save_args)
         fieldnames = args.pop("fieldnames", None)

@@ -8,21 +8,49 @@ Choose one by object (``session.run(runner=ThreadRunner(4))``) or by name
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import drupe
 from drupe_pipeline.runners.base import AbstractRunner, MissingInputsError, check_inputs
 from drupe_pipeline.runners.node_run import RunInfo, run_node
-from drupe_pipeline.runners.parallel import ParallelRunner
 from drupe_pipeline.runners.sequential import SequentialRunner
-from drupe_pipeline.runners.thread import ThreadRunner
 
-#: Runner names accepted by ``--runner`` and ``run(runner=...)``.
-RUNNER_NAMES: dict[str, type[AbstractRunner]] = {
-    "sequential": SequentialRunner,
-    "thread": ThreadRunner,
-    "parallel": ParallelRunner,
+if TYPE_CHECKING:
+    from drupe_pipeline.runners.parallel import ParallelRunner
+    from drupe_pipeline.runners.thread import ThreadRunner
+
+# The thread and process runners (concurrent.futures, multiprocessing) are
+# imported only when chosen.
+_LAZY = {
+    "ThreadRunner": "drupe_pipeline.runners.thread",
+    "ParallelRunner": "drupe_pipeline.runners.parallel",
 }
+
+#: Runner names accepted by ``--runner`` and ``run(runner=...)``, and their classes.
+RUNNER_NAMES: dict[str, str] = {
+    "sequential": "SequentialRunner",
+    "thread": "ThreadRunner",
+    "parallel": "ParallelRunner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'drupe_pipeline.runners' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def runner_class(name: str) -> type[AbstractRunner] | None:
+    """The bundled runner class for a name (``thread``) or class name (``ThreadRunner``)."""
+    wanted = name.strip().lower()
+    for short, class_name in RUNNER_NAMES.items():
+        if wanted in (short, class_name.lower()):
+            if class_name == "SequentialRunner":
+                return SequentialRunner
+            cls: type[AbstractRunner] = __getattr__(class_name)
+            return cls
+    return None
 
 
 def resolve_runner(runner: Any) -> AbstractRunner:
@@ -30,12 +58,7 @@ def resolve_runner(runner: Any) -> AbstractRunner:
     if runner is None:
         return SequentialRunner()
     if isinstance(runner, str):
-        name = runner.strip()
-        cls = RUNNER_NAMES.get(name.lower()) or {
-            c.__name__.lower(): c for c in RUNNER_NAMES.values()
-        }.get(name.lower())
-        if cls is None:
-            cls = _import_runner(name)
+        cls = runner_class(runner) or _import_runner(runner.strip())
         return cls()
     if isinstance(runner, type):
         if not hasattr(runner, "run"):
@@ -77,4 +100,5 @@ __all__ = [
     "check_inputs",
     "resolve_runner",
     "run_node",
+    "runner_class",
 ]

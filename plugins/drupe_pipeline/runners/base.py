@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import drupe
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 from drupe_pipeline.catalog import DataCatalog
 from drupe_pipeline.errors import NodeError
 from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress
-from drupe_pipeline.runners.node_run import NO_HOOKS, RunInfo, node_error
+from drupe_pipeline.runners.node_run import NO_HOOKS, NodeHooks, RunInfo, node_error
 
 
 class MissingInputsError(drupe.RunError):
@@ -81,7 +83,7 @@ class AbstractRunner(ABC):
             self._run_nodes(
                 pipeline,
                 catalog,
-                hook if hook is not None else NO_HOOKS,
+                NodeHooks(hook) if hook is not None and hook is not NO_HOOKS else NO_HOOKS,
                 RunInfo(run_id=run_id, session_id=session_id),
                 session=session,
                 progress=progress,
@@ -145,6 +147,8 @@ def run_scheduled(
     Nodes already running when one fails are waited for (their outputs are
     saved); then the first failure is raised as a `NodeError`.
     """
+    from concurrent.futures import FIRST_COMPLETED, wait
+
     dependencies = pipeline.node_dependencies
     waiting = list(pipeline.nodes)
     done: set[Any] = set()

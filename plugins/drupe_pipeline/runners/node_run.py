@@ -31,6 +31,35 @@ class _NoHooks:
 
 NO_HOOKS: Any = _NoHooks()
 
+#: The hooks `run_node` calls, for every node.
+NODE_HOOKS = (
+    "before_node_run",
+    "after_node_run",
+    "on_node_error",
+    "before_dataset_loaded",
+    "after_dataset_loaded",
+    "before_dataset_saved",
+    "after_dataset_saved",
+)
+
+
+class NodeHooks:
+    """The node and dataset hooks of one plugin manager, resolved once per run.
+
+    A hook nobody implements is replaced by a no-op: pluggy would call no
+    implementation anyway, and skipping the dispatch saves ~2 µs per call,
+    seven calls per node. (A hook-call monitor therefore sees only the node
+    hooks some plugin implements.)
+    """
+
+    __slots__ = NODE_HOOKS
+
+    def __init__(self, relay: Any) -> None:
+        for name in NODE_HOOKS:
+            caller = getattr(relay, name, None) if relay is not None else None
+            implemented = caller is not None and bool(caller.get_hookimpls())
+            setattr(self, name, caller if implemented else _NoHooks._none)
+
 
 @attrs.frozen
 class RunInfo:

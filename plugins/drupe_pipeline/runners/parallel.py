@@ -33,7 +33,7 @@ from drupe_pipeline.errors import NodeError
 from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress
 from drupe_pipeline.runners.base import AbstractRunner, MemoryReleaser, run_scheduled
-from drupe_pipeline.runners.node_run import NO_HOOKS, RunInfo, run_node
+from drupe_pipeline.runners.node_run import NO_HOOKS, NodeHooks, RunInfo, run_node
 
 MP_CONTEXT_ENV = "DRUPE_MP_CONTEXT"
 START_METHODS = ("fork", "spawn", "forkserver")
@@ -91,7 +91,7 @@ def _run_in_worker(
     """Run one node in a worker process; return its in-memory outputs."""
     hook = NO_HOOKS
     if bootstrap is not None:
-        hook = bootstrap.plugin_manager().hook
+        hook = NodeHooks(bootstrap.plugin_manager().hook)
     catalog = DataCatalog(dict(datasets))
     catalog.scrub(secrets)
     for name, value in values.items():

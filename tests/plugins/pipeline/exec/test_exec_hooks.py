@@ -12,9 +12,33 @@ from drupe.testing import HookRecorder
 from drupe_pipeline import NodeError
 
 
+class ListensToEveryNodeHook:
+    """Implements every node and dataset hook (a hook nobody implements is not dispatched)."""
+
+    @drupe.hookimpl(optionalhook=True)
+    def before_node_run(self) -> None: ...
+
+    @drupe.hookimpl(optionalhook=True)
+    def after_node_run(self) -> None: ...
+
+    @drupe.hookimpl(optionalhook=True)
+    def before_dataset_loaded(self) -> None: ...
+
+    @drupe.hookimpl(optionalhook=True)
+    def after_dataset_loaded(self) -> None: ...
+
+    @drupe.hookimpl(optionalhook=True)
+    def before_dataset_saved(self) -> None: ...
+
+    @drupe.hookimpl(optionalhook=True)
+    def after_dataset_saved(self) -> None: ...
+
+
 def test_hook_order_per_node(exec_project: Path, hook_recorder: HookRecorder) -> None:
     with drupe.Session.create(
-        project_path=exec_project, save_on_close=False, plugins=[hook_recorder]
+        project_path=exec_project,
+        save_on_close=False,
+        plugins=[hook_recorder, ListensToEveryNodeHook()],
     ) as session:
         session.run()
     names = hook_recorder.names()

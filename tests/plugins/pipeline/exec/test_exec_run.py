@@ -12,12 +12,21 @@ import pytest
 
 import drupe
 import drupe_pipeline
-from drupe.testing import HookRecorder, StaticConfig
+from drupe.testing import StaticConfig
 from drupe_pipeline import MissingInputsError, PipelineError
 
 
 def _session(root: Path, **kwargs: Any) -> drupe.Session:
     return drupe.Session.create(project_path=root, save_on_close=False, **kwargs)
+
+
+class NodesRun:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    @drupe.hookimpl(optionalhook=True)
+    def before_node_run(self, node: Any) -> None:
+        self.names.append(node.name)
 
 
 def test_free_outputs_are_returned_and_catalog_outputs_are_not(exec_project: Path) -> None:
@@ -35,8 +44,9 @@ def test_selection_filters_apply_and_combine(exec_project: Path) -> None:
 
 
 def test_a_missing_input_fails_before_any_node_runs_listing_every_name(
-    make_project: Callable[..., Path], hook_recorder: HookRecorder
+    make_project: Callable[..., Path],
 ) -> None:
+    recorder = NodesRun()
     root = make_project(
         "exec_missing",
         files={
@@ -54,15 +64,15 @@ def test_a_missing_input_fails_before_any_node_runs_listing_every_name(
         },
     )
     with (
-        _session(root, plugins=[hook_recorder]) as session,
+        _session(root, plugins=[recorder]) as session,
         pytest.raises(MissingInputsError, match="no dataset provides: customers, orders"),
     ):
         session.run()
-    assert not hook_recorder.named("before_node_run")
+    assert recorder.names == []
 
 
 def test_only_missing_outputs_skips_nodes_whose_persisted_outputs_exist(
-    make_project: Callable[..., Path], hook_recorder: HookRecorder
+    make_project: Callable[..., Path],
 ) -> None:
     root = make_project(
         "exec_missing_outputs",
@@ -95,10 +105,10 @@ def test_only_missing_outputs_skips_nodes_whose_persisted_outputs_exist(
     )
 
     def ran(**kwargs: Any) -> list[str]:
-        recorder = HookRecorder()
+        recorder = NodesRun()
         with _session(root, plugins=[recorder]) as session:
             session.run(**kwargs)
-        return [c.kwargs["node"].name for c in recorder.named("before_node_run")]
+        return recorder.names
 
     assert ran() == ["in_memory", "make_one", "make_two", "make_three"]
     assert ran(only_missing_outputs=True) == ["in_memory"], "memory outputs never count as done"
