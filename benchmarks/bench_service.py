@@ -32,8 +32,8 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -56,19 +56,27 @@ def rss_mib() -> float:
 
 
 def runs_per_second(run: Any, runs: int, threads: int, repeat: int) -> float:
-    """Median runs/second of ``run(i)`` over ``repeat`` batches of ``runs`` calls."""
+    """Median runs/second of ``run(i)`` over ``repeat`` batches of ``runs`` calls.
+
+    With several threads, each plain thread loops over its share of the
+    batch: a pool's per-call futures would cost as much as a small run and
+    measure the pool rather than the session.
+    """
     rates = []
-    counter = iter(range(10**9))
-    with ThreadPoolExecutor(threads) as pool:
-        for _ in range(repeat):
-            batch = [next(counter) for _ in range(runs)]
-            started = time.perf_counter()
-            if threads == 1:
-                for i in batch:
-                    run(i)
-            else:
-                list(pool.map(run, batch))
-            rates.append(runs / (time.perf_counter() - started))
+    for batch in range(repeat):
+        first = batch * runs
+
+        def share(offset: int, first: int = first) -> None:
+            for i in range(first + offset, first + runs, threads):
+                run(i)
+
+        workers = [threading.Thread(target=share, args=(k,)) for k in range(threads)]
+        started = time.perf_counter()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        rates.append(runs / (time.perf_counter() - started))
     return statistics.median(rates)
 
 
