@@ -153,6 +153,9 @@ def info(state: CliState, /, as_json: bool) -> None:
     manager = state.plugin_manager()
     start = (state.project_path or Path.cwd()).resolve()
     project = manager.hook.find_project(start=start)
+    # Settings may register the project's own hooks or disable plugins: show those too.
+    manager.hook.load_settings(project=project, plugin_manager=manager)
+    manager.validate()
     plugins: list[dict[str, Any]] = [
         {
             "name": p.name,
