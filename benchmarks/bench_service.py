@@ -14,7 +14,9 @@ included unless ``--no-store``. It prints:
   virtualenv of your own), and the ratio. Targets: drupe >= 25x Kedro on one
   thread, and 8 threads at least as fast as one;
 * HTTP requests per second against ``drupe serve`` (uvicorn, 8 worker
-  threads) from 32 concurrent clients (httpx, asyncio) on 127.0.0.1;
+  threads) from 32 concurrent clients (httpx, asyncio) on 127.0.0.1, against
+  the baseline of a trivial Starlette endpoint served by the same uvicorn
+  (the ceiling of the HTTP stack and client on this machine);
 * RSS growth over 10,000 runs after a warm-up (target: <= 0.5 MiB).
 """
 
@@ -210,41 +212,41 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def bench_http(project: Path, args: argparse.Namespace) -> float:
+TRIVIAL_APP = """
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+async def run(request):
+    await request.json()
+    return JSONResponse({"status": "succeeded"})
+
+
+async def health(request):
+    return JSONResponse({"status": "ok"})
+
+
+app = Starlette(routes=[Route("/runs", run, methods=["POST"]), Route("/health", health)])
+"""
+
+
+def load_server(argv: list[str], cwd: Path, args: argparse.Namespace, port: int) -> float:
+    """Start a server, send 32 concurrent clients' requests, stop it; median requests/s."""
     import httpx
 
-    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    disable = [] if not args.no_store else ["-p", "no:store"]
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "drupe",
-            *disable,
-            "serve",
-            "--port",
-            str(port),
-            "--worker-threads",
-            "8",
-            "--max-in-flight",
-            "64",
-            "--log-level",
-            "warning",
-        ],
-        cwd=project,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(300):
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
-                time.sleep(0.05)
+                pass
+            time.sleep(0.05)
         else:
-            raise RuntimeError("drupe serve did not start")
+            raise RuntimeError(f"{argv} did not start")
 
         async def clients(per_client: int) -> float:
             async with httpx.AsyncClient(
@@ -267,6 +269,50 @@ def bench_http(project: Path, args: argparse.Namespace) -> float:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(60)
+
+
+def bench_http(project: Path, args: argparse.Namespace) -> tuple[float, float]:
+    """``drupe serve`` on hello, and the baseline: a trivial endpoint on the same stack."""
+    disable = [] if not args.no_store else ["-p", "no:store"]
+    port = free_port()
+    drupe_rate = load_server(
+        [
+            sys.executable,
+            "-m",
+            "drupe",
+            *disable,
+            "serve",
+            "--port",
+            str(port),
+            "--worker-threads",
+            "8",
+            "--max-in-flight",
+            "64",
+            "--log-level",
+            "warning",
+        ],
+        project,
+        args,
+        port,
+    )
+    (project.parent / "trivial_app.py").write_text(TRIVIAL_APP)
+    port = free_port()
+    baseline = load_server(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "trivial_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        project.parent,
+        args,
+        port,
+    )
+    return drupe_rate, baseline
 
 
 def main() -> None:
@@ -303,8 +349,12 @@ def main() -> None:
             ratio = ours["1 thread"] / kedro["1 thread"]
             print(f"  drupe / Kedro, 1 thread: {ratio:.1f}x (target >= 25x)")
         if not args.skip_http:
-            rate = bench_http(project, args)
+            rate, baseline = bench_http(project, args)
             print(f"  drupe serve, 32 clients x {args.http_requests} requests: {rate:8.0f} req/s")
+            print(
+                f"  baseline: a trivial Starlette endpoint, same uvicorn: {baseline:8.0f} req/s"
+                f" (drupe serve reaches {rate / baseline:.0%} of it)"
+            )
         if not args.skip_memory:
             before, after = bench_memory(project, args)
             growth = after - before
