@@ -517,7 +517,11 @@ class ServiceSession(AbstractSession):
         """Build a fresh `Context` for these runtime parameters (nothing is re-read from disk
         when the config loader supports ``with_runtime_params``)."""
         self._check_open()
-        params = dict(runtime_params or {})
+        return self._build_context(dict(runtime_params or {}), run_id)
+
+    def _build_context(self, params: dict[str, Any], run_id: str | None) -> Context:
+        """The body of `load_context`, without the open check: a run admitted before
+        ``close()`` began must finish even when the session closes meanwhile."""
         base = self._base_loader
         if isinstance(base, RuntimeParamsAware):
             loader = base.with_runtime_params(params) if params else base
@@ -554,7 +558,7 @@ class ServiceSession(AbstractSession):
             self._in_flight.add(run_id)
         try:
             params = dict(runtime_params or {})
-            context = self.load_context(params, run_id=run_id)
+            context = self._build_context(params, run_id)
             run = RunRequest(
                 run_id=run_id,
                 session_id=self.session_id,

@@ -166,12 +166,6 @@ class BlockingParams(Mapping[str, Any]):
         return iter(self._data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel defect: ServiceSession.run re-checks 'closed' in load_context after it "
-    "admitted the run, so close() fails a run it promised to wait for (fix requested from "
-    "the lead in issue 7's report)",
-)
 def test_close_waits_for_an_admitted_run_instead_of_failing_it(
     two_services: tuple[drupe.ServiceSession, drupe.ServiceSession],
 ) -> None:
