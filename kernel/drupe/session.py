@@ -25,7 +25,7 @@ import attrs
 
 from drupe.config import ConfigLoader, RuntimeParamsAware
 from drupe.context import Context
-from drupe.errors import SessionError
+from drupe.errors import ProjectError, SessionError
 from drupe.ids import new_id
 from drupe.plugin_manager import PluginManager, build_plugin_manager
 from drupe.project import Project
@@ -304,7 +304,15 @@ class AbstractSession(ABC):
 
 
 def _start(project_path: str | os.PathLike[str] | None) -> Path:
-    return Path(project_path).expanduser().resolve() if project_path else Path.cwd()
+    if not project_path:
+        return Path.cwd()
+    path = Path(project_path).expanduser().resolve()
+    if not path.exists():
+        raise ProjectError(
+            f"project path {path} does not exist: pass the folder of a project "
+            f"(the one with pyproject.toml) or a folder inside it"
+        )
+    return path
 
 
 _RUN_SELECTION = (

@@ -306,3 +306,13 @@ def test_embedded_session_without_a_project(tmp_path) -> None:
         assert session.project is None
         assert session.load_context().project is None
         assert session.run()["params"] == {"x": 1}
+
+
+def test_a_project_path_that_does_not_exist_fails_at_create(tmp_path) -> None:
+    missing = tmp_path / "nowhere"
+    for create in (
+        lambda: Session.create(missing, plugins=bare(), entry_points=False),
+        lambda: ServiceSession.create(project_path=missing, plugins=bare(), entry_points=False),
+    ):
+        with pytest.raises(drupe.ProjectError, match=f"project path {missing} does not exist"):
+            create()
