@@ -81,10 +81,10 @@ def test_blocked_plugin_is_never_imported(
     project = tmp_path / "proj"
     if route == "argument":
         kwargs["disable_plugins"] = [spelling]
-        project.mkdir()
+        (project / "src").mkdir(parents=True)
     elif route == "environment":
         monkeypatch.setenv("DRUPE_DISABLE_PLUGINS", f"other, {spelling}")
-        project.mkdir()
+        (project / "src").mkdir(parents=True)
     else:
         write_project(project, tool={"disable_plugins": [spelling]})
     with Session.create(project / "src", plugins=[StaticConfig()], **kwargs) as session:
