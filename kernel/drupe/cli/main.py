@@ -29,7 +29,8 @@ class DrupeClickError(click.ClickException):
 
     def __init__(self, error: DrupeError) -> None:
         super().__init__(str(error))
-        self.exit_code = error.exit_code
+        # click declares exit_code on the class; each error carries its own status.
+        setattr(self, "exit_code", error.exit_code)  # noqa: B010
 
 
 class DrupeGroup(click.Group):
