@@ -2,45 +2,49 @@
 
 The kernel knows the session lifecycle and the hook specifications
 (`drupe.hookspecs`); everything else is a plugin. Importing this package has
-no side effects: no logging setup, no I/O, no entry-point scan.
+no side effects: no logging setup, no I/O, no entry-point scan. Its public
+names load on first use, so a plugin that only needs ``drupe.hookimpl``
+(every plugin, on every ``drupe`` command) does not pay for sessions.
 """
 
 from __future__ import annotations
 
-from drupe.config import ConfigLoader, RuntimeParamsAware
-from drupe.context import Context
-from drupe.errors import (
-    ConfigError,
-    DrupeError,
-    MissingProviderError,
-    PluginError,
-    ProjectError,
-    RunError,
-    SessionError,
-    SettingsError,
-    StoreError,
-    UsageError,
-)
-from drupe.ids import new_id
-from drupe.markers import hookimpl, hookspec
-from drupe.plugin_manager import (
-    PluginInfo,
-    PluginManager,
-    build_plugin_manager,
-    canonical_name,
-)
-from drupe.project import Project
-from drupe.run_request import RunRequest
-from drupe.session import (
-    AbstractSession,
-    ServiceSession,
-    Session,
-    SessionSpec,
-    get_current_session,
-)
-from drupe.store import SessionStore
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "AbstractSession": "drupe.session",
+    "ConfigError": "drupe.errors",
+    "ConfigLoader": "drupe.config",
+    "Context": "drupe.context",
+    "DrupeError": "drupe.errors",
+    "MissingProviderError": "drupe.errors",
+    "PluginError": "drupe.errors",
+    "PluginInfo": "drupe.plugin_manager",
+    "PluginManager": "drupe.plugin_manager",
+    "Project": "drupe.project",
+    "ProjectError": "drupe.errors",
+    "RunError": "drupe.errors",
+    "RunRequest": "drupe.run_request",
+    "RuntimeParamsAware": "drupe.config",
+    "ServiceSession": "drupe.session",
+    "Session": "drupe.session",
+    "SessionError": "drupe.errors",
+    "SessionSpec": "drupe.session",
+    "SessionStore": "drupe.store",
+    "SettingsError": "drupe.errors",
+    "StoreError": "drupe.errors",
+    "UsageError": "drupe.errors",
+    "build_plugin_manager": "drupe.plugin_manager",
+    "canonical_name": "drupe.plugin_manager",
+    "get_current_session": "drupe.session",
+    "hookimpl": "drupe.markers",
+    "hookspec": "drupe.markers",
+    "new_id": "drupe.ids",
+}
 
 __all__ = [
     "AbstractSession",
@@ -73,3 +77,51 @@ __all__ = [
     "hookspec",
     "new_id",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'drupe' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+if TYPE_CHECKING:
+    from drupe.config import ConfigLoader, RuntimeParamsAware
+    from drupe.context import Context
+    from drupe.errors import (
+        ConfigError,
+        DrupeError,
+        MissingProviderError,
+        PluginError,
+        ProjectError,
+        RunError,
+        SessionError,
+        SettingsError,
+        StoreError,
+        UsageError,
+    )
+    from drupe.ids import new_id
+    from drupe.markers import hookimpl, hookspec
+    from drupe.plugin_manager import (
+        PluginInfo,
+        PluginManager,
+        build_plugin_manager,
+        canonical_name,
+    )
+    from drupe.project import Project
+    from drupe.run_request import RunRequest
+    from drupe.session import (
+        AbstractSession,
+        ServiceSession,
+        Session,
+        SessionSpec,
+        get_current_session,
+    )
+    from drupe.store import SessionStore

@@ -16,17 +16,16 @@ keyed by ``sys.path``: a test that puts a distribution on the path sees it.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import sys
 import threading
 import time
+import types
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-import attrs
 import pluggy
 
 from drupe import hookspecs
@@ -46,16 +45,13 @@ BUNDLED_PROVIDERS: Mapping[str, str] = {
     "open_store": "store",
 }
 
-_log = logging.getLogger("drupe.hooks")
-
 
 def canonical_name(name: str) -> str:
     """Fold a plugin or distribution name so that ``drupe-X``, ``drupe_x`` and ``Drupe.x`` match."""
     return re.sub(r"[-_.]+", "_", name.strip()).lower()
 
 
-@attrs.frozen
-class EntryPointPlugin:
+class EntryPointPlugin(NamedTuple):
     """One entry point of the ``drupe.plugins`` group, not yet imported."""
 
     name: str
@@ -64,9 +60,8 @@ class EntryPointPlugin:
     version: str | None
 
 
-@attrs.frozen
-class PluginInfo:
-    """What ``drupe info`` shows about one plugin."""
+class PluginInfo(NamedTuple):
+    """What ``drupe info`` shows about one plugin (an immutable record)."""
 
     name: str
     distribution: str | None
@@ -155,7 +150,7 @@ def _write_disk_cache(key: str, plugins: tuple[EntryPointPlugin, ...]) -> None:
 
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        payload = {"key": key, "plugins": [attrs.asdict(p) for p in plugins]}
+        payload = {"key": key, "plugins": [p._asdict() for p in plugins]}
         tmp.write_text(json.dumps(payload), encoding="utf-8")
         os.replace(tmp, path)
     except OSError:
@@ -185,11 +180,11 @@ def _scan() -> tuple[EntryPointPlugin, ...]:
     return tuple(sorted(found.values(), key=lambda p: p.name))
 
 
-@attrs.define
 class Blocklist:
     """Plugin names (or distribution names) that must not be loaded, and why."""
 
-    reasons: dict[str, str] = attrs.field(factory=dict)
+    def __init__(self) -> None:
+        self.reasons: dict[str, str] = {}
 
     def add(self, names: Iterable[str], reason: str) -> None:
         for name in names:
@@ -240,6 +235,18 @@ class PluginManager(pluggy.PluginManager):
             self._enable_tracing()
 
     # -- loading ----------------------------------------------------------
+
+    def parse_hookimpl_opts(self, plugin: Any, name: str) -> pluggy.HookimplOpts | None:
+        """Look only at what a module plugin really defines.
+
+        pluggy inspects every name ``dir(plugin)`` lists. A plugin package that
+        loads its public API lazily (module ``__getattr__`` listing names in
+        ``__dir__``) would then import everything at registration, which is
+        on every command's start-up path.
+        """
+        if isinstance(plugin, types.ModuleType) and name not in vars(plugin):
+            return None
+        return super().parse_hookimpl_opts(plugin, name)
 
     def load_entry_points(self, blocklist: Blocklist) -> None:
         """Import and register every entry-point plugin that is not blocked."""
@@ -342,7 +349,7 @@ class PluginManager(pluggy.PluginManager):
         for name, info in list(self._infos.items()):
             plugin = self.get_plugin(name)
             if plugin is not None:
-                self._infos[name] = attrs.evolve(info, hooks=self._hook_names(plugin))
+                self._infos[name] = info._replace(hooks=self._hook_names(plugin))
 
     def disable(self, name: str, reason: str) -> bool:
         """Unregister a plugin by plugin or distribution name; return whether one matched."""
@@ -355,7 +362,7 @@ class PluginManager(pluggy.PluginManager):
                 plugin = self.get_plugin(plugin_name)
                 if plugin is not None:
                     self.unregister(plugin)
-                self._infos[plugin_name] = attrs.evolve(info, enabled=False, disabled_by=reason)
+                self._infos[plugin_name] = info._replace(enabled=False, disabled_by=reason)
                 matched = True
         return matched
 
@@ -393,6 +400,9 @@ class PluginManager(pluggy.PluginManager):
     # -- tracing ----------------------------------------------------------
 
     def _enable_tracing(self) -> None:
+        import logging
+
+        log = logging.getLogger("drupe.hooks")
         local = threading.local()
 
         def before(
@@ -402,7 +412,7 @@ class PluginManager(pluggy.PluginManager):
             if stack is None:
                 stack = local.stack = []
             stack.append(time.perf_counter())
-            _log.info("hook %s -> [%s]", hook_name, ", ".join(impl.plugin_name for impl in impls))
+            log.info("hook %s -> [%s]", hook_name, ", ".join(impl.plugin_name for impl in impls))
 
         def after(
             outcome: Any,
@@ -412,7 +422,7 @@ class PluginManager(pluggy.PluginManager):
         ) -> None:
             started = local.stack.pop()
             failed = outcome.exception is not None
-            _log.info(
+            log.info(
                 "hook %s done in %.3f ms%s",
                 hook_name,
                 (time.perf_counter() - started) * 1000,

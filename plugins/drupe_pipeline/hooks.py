@@ -50,6 +50,12 @@ def after_session_created(session: Any) -> None:
 @drupe.hookimpl
 def cli_commands() -> list[Any]:
     """``drupe pipelines``."""
-    from drupe_pipeline.cli import pipelines_command
+    from drupe.cli import LazyCommand
 
-    return [pipelines_command]
+    return [
+        LazyCommand(
+            "pipelines",
+            "drupe_pipeline.cli:pipelines_command",
+            "List the registered pipelines and their node counts.",
+        )
+    ]

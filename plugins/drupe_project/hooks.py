@@ -24,6 +24,6 @@ def find_project_hook(start: Path) -> Project | None:
 
 @drupe.hookimpl
 def cli_commands() -> Sequence[Any]:
-    from drupe_project.cli import new
+    from drupe.cli import LazyCommand
 
-    return [new]
+    return [LazyCommand("new", "drupe_project.cli:new", "Create a new drupe project.")]

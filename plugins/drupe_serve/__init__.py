@@ -71,6 +71,10 @@ def create_app(
 
 @drupe.hookimpl
 def cli_commands() -> Sequence[Any]:
-    from drupe_serve.cli import serve
+    from drupe.cli import LazyCommand
 
-    return [serve]
+    return [
+        LazyCommand(
+            "serve", "drupe_serve.cli:serve", "Serve a ServiceSession over HTTP (drupe[serve])."
+        )
+    ]

@@ -78,6 +78,10 @@ def after_close(session: drupe.AbstractSession) -> None:
 
 @drupe.hookimpl
 def cli_commands() -> Sequence[Any]:
-    from drupe_store.cli import sessions
+    from drupe.cli import LazyCommand
 
-    return [sessions]
+    return [
+        LazyCommand(
+            "sessions", "drupe_store.cli:sessions", "List, show and rerun recorded sessions."
+        )
+    ]

@@ -5,17 +5,20 @@
 * `list_option`, `params_callback`, `load_versions_callback`: the option types
   ``drupe run`` uses, so plugin commands parse ``--tags a,b`` and ``--params``
   exactly the same way;
-* `parse_params`, `merge_params`: the ``--params`` grammar as functions.
+* `parse_params`, `merge_params`: the ``--params`` grammar as functions;
+* `LazyCommand`: a command listed by name and short help, imported when used.
 """
 
 from __future__ import annotations
 
+from drupe.cli.lazy import LazyCommand
 from drupe.cli.options import list_option, load_versions_callback, params_callback, split_names
 from drupe.cli.params import merge_params, parse_params
 from drupe.cli.state import CliState, pass_state
 
 __all__ = [
     "CliState",
+    "LazyCommand",
     "list_option",
     "load_versions_callback",
     "merge_params",

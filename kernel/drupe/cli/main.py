@@ -8,20 +8,22 @@ so ``drupe run`` imports plugins once, for its session.
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from drupe import __version__
+from drupe.cli.lazy import LazyCommand
 from drupe.cli.options import list_option, load_versions_callback, params_callback
 from drupe.cli.state import CliState, pass_state
 from drupe.errors import DrupeError, PluginError
-from drupe.session import Session
+
+if TYPE_CHECKING:
+    from drupe.session import Session
 
 
 class DrupeClickError(click.ClickException):
@@ -37,6 +39,12 @@ class DrupeGroup(click.Group):
     """A group that adds plugin commands lazily and prints `DrupeError`s as one line."""
 
     def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
+        cached: dict[str, click.Command] | None = ctx.meta.get("drupe.plugin_commands")
+        if cached is None:
+            cached = ctx.meta["drupe.plugin_commands"] = self._collect_plugin_commands(ctx)
+        return cached
+
+    def _collect_plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
         state = ctx.ensure_object(CliState)
         manager = state.plugin_manager()
         found: dict[str, click.Command] = {}
@@ -70,14 +78,26 @@ class DrupeGroup(click.Group):
             ctx.meta["drupe.plugin_error"] = exc
         return sorted(names)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def _find(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = self.commands.get(cmd_name)
         if command is not None:
             return command
         return self._plugin_commands(ctx).get(cmd_name)
 
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = self._find(ctx, cmd_name)
+        return command.load() if isinstance(command, LazyCommand) else command
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        super().format_commands(ctx, formatter)
+        # Short helps come from the placeholders: listing imports no command module.
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self._find(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=formatter.width - 6 - 12)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
         error = ctx.meta.get("drupe.plugin_error")
         if error is not None:
             with formatter.section("Plugin commands unavailable"):
@@ -137,6 +157,8 @@ def cli(
 
 
 def _configure_logging(verbose: bool) -> None:
+    import logging
+
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler(sys.stderr)

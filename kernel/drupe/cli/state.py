@@ -10,25 +10,26 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-import attrs
 import click
 
 from drupe.markers import hookimpl
 from drupe.plugin_manager import PluginManager, build_plugin_manager
-from drupe.session import AbstractSession, Session, SessionSpec
 
-S = TypeVar("S", bound=AbstractSession)
+if TYPE_CHECKING:
+    from drupe.session import AbstractSession, Session, SessionSpec
+
+S = TypeVar("S", bound="AbstractSession")
 
 
-@attrs.define
 class CliContextPlugin:
     """Puts the command line on the session draft: ``session.metadata["cli"]``."""
 
-    command_path: str
-    arguments: list[str]
-    params: dict[str, Any]
+    def __init__(self, command_path: str, arguments: list[str], params: dict[str, Any]) -> None:
+        self.command_path = command_path
+        self.arguments = arguments
+        self.params = params
 
     @hookimpl
     def before_session_create(self, spec: SessionSpec) -> None:
@@ -38,14 +39,14 @@ class CliContextPlugin:
         )
 
 
-@attrs.define
 class CliState:
     """Global options: disabled plugins, project path, verbosity."""
 
-    disable_plugins: list[str] = attrs.field(factory=list)
-    project_path: Path | None = None
-    verbose: bool = False
-    _manager: PluginManager | None = None
+    def __init__(self) -> None:
+        self.disable_plugins: list[str] = []
+        self.project_path: Path | None = None
+        self.verbose = False
+        self._manager: PluginManager | None = None
 
     def plugin_manager(self) -> PluginManager:
         """A manager with the enabled entry-point plugins (built once per invocation)."""
@@ -56,15 +57,39 @@ class CliState:
             )
         return self._manager
 
+    @overload
     def create_session(
         self,
-        session_class: type[S] = Session,  # type: ignore[assignment]
+        session_class: None = None,
         *,
         project_path: Path | None = None,
         plugins: Iterable[Any] = (),
         **kwargs: Any,
-    ) -> S:
-        """``session_class.create(...)`` with this invocation's global options applied."""
+    ) -> Session: ...
+
+    @overload
+    def create_session(
+        self,
+        session_class: type[S],
+        *,
+        project_path: Path | None = None,
+        plugins: Iterable[Any] = (),
+        **kwargs: Any,
+    ) -> S: ...
+
+    def create_session(
+        self,
+        session_class: type[AbstractSession] | None = None,
+        *,
+        project_path: Path | None = None,
+        plugins: Iterable[Any] = (),
+        **kwargs: Any,
+    ) -> AbstractSession:
+        """``session_class.create(...)`` (default `Session`) with the global options applied."""
+        if session_class is None:
+            from drupe.session import Session
+
+            session_class = Session
         ctx = click.get_current_context(silent=True)
         cli_plugin = CliContextPlugin(
             command_path=ctx.command_path if ctx else "drupe",
