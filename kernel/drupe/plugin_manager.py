@@ -106,7 +106,13 @@ def entry_point_plugins() -> tuple[EntryPointPlugin, ...]:
 
 def _scan_key() -> str:
     parts = [sys.executable, sys.version]
+    cwd = os.getcwd()
     for entry in sys.path:
+        if entry in ("", cwd):
+            # The working folder (python -c / -m) changes all the time and holds no
+            # installed distributions; its time would only defeat the cache.
+            parts.append(f"{entry}\0cwd")
+            continue
         try:
             parts.append(f"{entry}\0{os.stat(entry or '.').st_mtime_ns}")
         except OSError:
