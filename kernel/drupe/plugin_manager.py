@@ -250,8 +250,10 @@ class PluginManager(pluggy.PluginManager):
         ``__dir__``) would then import everything at registration, which is
         on every command's start-up path.
         """
-        if isinstance(plugin, types.ModuleType) and name not in vars(plugin):
-            return None
+        if name.startswith("__") or (
+            isinstance(plugin, types.ModuleType) and name not in vars(plugin)
+        ):
+            return None  # dunders are never hooks; a lazy module attribute stays unloaded
         return super().parse_hookimpl_opts(plugin, name)
 
     def load_entry_points(self, blocklist: Blocklist) -> None:
