@@ -315,6 +315,7 @@ def _start(project_path: str | os.PathLike[str] | None) -> Path:
     return path
 
 
+#: The arguments of ``run()`` that pass unchanged into the `RunRequest`.
 _RUN_SELECTION = (
     "tags",
     "node_names",
@@ -323,7 +324,15 @@ _RUN_SELECTION = (
     "from_inputs",
     "to_outputs",
     "namespaces",
+    "runner",
+    "load_versions",
+    "only_missing_outputs",
 )
+
+
+def _selection(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """Pick the selection arguments of ``run()`` (given as its ``locals()``)."""
+    return {name: arguments[name] for name in _RUN_SELECTION}
 
 
 class Session(AbstractSession):
@@ -438,17 +447,8 @@ class Session(AbstractSession):
                 run_id=run_id or new_id(),
                 session_id=self.session_id,
                 pipeline_names=_pipeline_names(pipeline_names, pipeline_name),
-                tags=tags,
-                node_names=node_names,
-                from_nodes=from_nodes,
-                to_nodes=to_nodes,
-                from_inputs=from_inputs,
-                to_outputs=to_outputs,
-                namespaces=namespaces,
-                runner=runner,
-                load_versions=load_versions,
-                only_missing_outputs=only_missing_outputs,
                 runtime_params=self._spec.runtime_params,
+                **_selection(locals()),
             )
             result = self._execute(context, run)
             succeeded = True
@@ -571,17 +571,8 @@ class ServiceSession(AbstractSession):
                 run_id=run_id,
                 session_id=self.session_id,
                 pipeline_names=_pipeline_names(pipeline_names, pipeline_name),
-                tags=tags,
-                node_names=node_names,
-                from_nodes=from_nodes,
-                to_nodes=to_nodes,
-                from_inputs=from_inputs,
-                to_outputs=to_outputs,
-                namespaces=namespaces,
-                runner=runner,
-                load_versions=load_versions,
-                only_missing_outputs=only_missing_outputs,
                 runtime_params=params,
+                **_selection(locals()),
             )
             return self._execute(context, run)
         finally:
