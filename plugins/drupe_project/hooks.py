@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import drupe
-from drupe import Project
+
+if TYPE_CHECKING:
+    from drupe import Project
 
 
 @drupe.hookimpl(trylast=True, specname="find_project")

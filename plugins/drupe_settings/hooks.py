@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import drupe
-from drupe import PluginManager, Project
 from drupe_settings.settings import Settings
+
+if TYPE_CHECKING:
+    from drupe import PluginManager, Project
 
 OWN_OPTIONS: Mapping[str, Mapping[str, Any]] = {
     "HOOKS": {

@@ -24,3 +24,38 @@ def test_import_drupe_imports_no_plugin_no_click_and_sets_up_no_logging() -> Non
     for heavy in ("click", "yaml", "importlib_metadata", "sqlite3", "multiprocessing", "pytest"):
         assert heavy not in new, f"import drupe pulled in {heavy}"
     assert data["handlers"] == 0
+
+
+HELP_PROBE = """
+import contextlib, io, json, sys
+from drupe.cli.main import cli
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    try:
+        cli.main(["--help"], prog_name="drupe")
+    except SystemExit:
+        pass
+print(json.dumps({"help": out.getvalue(), "modules": sorted(sys.modules)}))
+"""
+
+
+def test_help_lists_plugin_commands_without_importing_their_modules(tmp_path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", HELP_PROBE], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    data = json.loads(done.stdout)
+    for command in ("new", "pipelines", "sessions", "serve", "run", "info"):
+        assert f"  {command} " in data["help"]
+    loaded = set(data["modules"])
+    for heavy in (
+        "sqlite3",
+        "multiprocessing",
+        "starlette",
+        "uvicorn",
+        "drupe_store.cli",
+        "drupe_pipeline.catalog",
+        "drupe_pipeline.runners",
+        "drupe_project.cli",
+        "drupe_serve.cli",
+        "drupe.session",
+    ):
+        assert heavy not in loaded, f"drupe --help imported {heavy}"
