@@ -35,9 +35,7 @@ KEDRO_RUN_SECONDS = 0.0082  # a KedroServiceSession run, measured by the issue's
 
 
 def median_wall(argv: list[str], cwd: Path, repeat: int) -> float:
-    env = {
-        k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"
-    }
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=True)  # warm caches
     times = []
     for _ in range(repeat):

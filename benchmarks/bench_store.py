@@ -125,9 +125,7 @@ def median_ms(action: Any, repeat: int) -> float:
 
 def commands_ms(commands: dict[str, list[str]], cwd: Path, repeat: int) -> dict[str, float]:
     """Median wall time of each command; runs alternate so load drift hits all alike."""
-    env = {
-        k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"
-    }
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     times: dict[str, list[float]] = {name: [] for name in commands}
     for round_ in range(repeat + 1):
         for name, argv in commands.items():
