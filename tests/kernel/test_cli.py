@@ -119,3 +119,67 @@ def test_bad_load_versions_exit_2(tmp_path: Path) -> None:
 def test_only_no_prefix_is_accepted_for_p(tmp_path: Path) -> None:
     done = drupe("-p", "something", "info", cwd=tmp_path)
     assert done.returncode == 2 and "no:NAME" in done.stderr
+
+
+EXTRA_COMMAND = """
+import click
+import drupe
+
+@click.command("hello-extra")
+def hello_extra():
+    click.echo("hello from a plugin command")
+
+@drupe.hookimpl
+def cli_commands():
+    return [hello_extra]
+"""
+
+
+def test_disabling_applies_to_plugin_commands_and_their_lookup(tmp_path: Path) -> None:
+    site = write_distribution(
+        tmp_path / "site",
+        "drupe-test-extra",
+        plugins={"extra": "drupe_test_extra"},
+        modules={"drupe_test_extra.py": EXTRA_COMMAND},
+    )
+    write_distribution(
+        site,
+        "drupe-test-broken",
+        plugins={"broken": "drupe_test_broken"},
+        modules={"drupe_test_broken.py": "raise RuntimeError('kaput')\n"},
+    )
+    env = with_site(site)
+    ran = drupe("-p", "no:broken", "hello-extra", cwd=tmp_path, env=env)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "hello from a plugin command"
+    gone = drupe("-p", "no:broken", "-p", "no:extra", "hello-extra", cwd=tmp_path, env=env)
+    assert gone.returncode == 2 and "No such command 'hello-extra'" in gone.stderr
+    helped = drupe("-p", "no:broken", "--help", cwd=tmp_path, env=env)
+    assert helped.returncode == 0 and "hello-extra" in helped.stdout
+
+
+def test_lazy_command_is_listed_without_import_and_runs_when_called(tmp_path: Path) -> None:
+    site = write_distribution(
+        tmp_path / "site",
+        "drupe-test-lazy",
+        plugins={"lazy": "drupe_test_lazy"},
+        modules={
+            "drupe_test_lazy.py": (
+                "import drupe\nfrom drupe.cli import LazyCommand\n"
+                "@drupe.hookimpl\ndef cli_commands():\n"
+                "    return [LazyCommand('slow', 'drupe_test_lazy_cmd:slow',"
+                " 'A command whose module is heavy.')]\n"
+            ),
+            "drupe_test_lazy_cmd.py": (
+                "import click\nprint('IMPORTED')\n"
+                "@click.command('slow')\ndef slow():\n"
+                "    click.echo('slow ran')\n"
+            ),
+        },
+    )
+    env = with_site(site)
+    helped = drupe("--help", cwd=tmp_path, env=env)
+    assert "A command whose module is heavy." in helped.stdout
+    assert "IMPORTED" not in helped.stdout
+    ran = drupe("slow", cwd=tmp_path, env=env)
+    assert ran.returncode == 0 and ran.stdout.splitlines() == ["IMPORTED", "slow ran"]

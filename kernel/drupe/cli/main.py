@@ -113,6 +113,12 @@ class DrupeGroup(click.Group):
             raise DrupeClickError(exc) from exc
 
 
+# The global options are stored on the CliState by their callbacks, while click
+# parses them: a plugin command is looked up (its plugin imported) before the
+# group's own callback runs, and `-p no:NAME` must already apply to that lookup.
+# They are eager so that `drupe -p no:x --help` applies them to the help too.
+
+
 def _disable_option(
     ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
 ) -> list[str]:
@@ -123,7 +129,20 @@ def _disable_option(
                 f"{item!r}: only `-p no:NAME` (disable a plugin) is supported", ctx, param
             )
         names.extend(n.strip() for n in item[3:].split(",") if n.strip())
+    ctx.ensure_object(CliState).disable_plugins = names
     return names
+
+
+def _project_option(
+    ctx: click.Context, param: click.Parameter, value: Path | None
+) -> Path | None:
+    ctx.ensure_object(CliState).project_path = value
+    return value
+
+
+def _verbose_option(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    ctx.ensure_object(CliState).verbose = value
+    return value
 
 
 @click.group(cls=DrupeGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -134,6 +153,8 @@ def _disable_option(
     multiple=True,
     metavar="no:NAME",
     callback=_disable_option,
+    is_eager=True,
+    expose_value=False,
     help="Disable a plugin by plugin or distribution name (repeatable).",
 )
 @click.option(
@@ -141,19 +162,24 @@ def _disable_option(
     "project_path",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
+    callback=_project_option,
+    is_eager=True,
+    expose_value=False,
     help="The project folder (default: found from the current folder).",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and debug logs.")
-@click.pass_context
-def cli(
-    ctx: click.Context, plugin_flags: list[str], project_path: Path | None, verbose: bool
-) -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    callback=_verbose_option,
+    is_eager=True,
+    expose_value=False,
+    help="Show tracebacks and debug logs.",
+)
+@pass_state
+def cli(state: CliState) -> None:
     """drupe: create a session, load its context, run pipelines, keep the history."""
-    state = ctx.ensure_object(CliState)
-    state.disable_plugins = plugin_flags
-    state.project_path = project_path
-    state.verbose = verbose
-    _configure_logging(verbose)
+    _configure_logging(state.verbose)
 
 
 def _configure_logging(verbose: bool) -> None:
