@@ -262,23 +262,30 @@ class AbstractSession(ABC):
     def close(self, timeout: float | None = None) -> None:
         """Close the session: ``after_close`` hooks, then the store. Closing twice is harmless.
 
-        New runs are refused from here on; a service session first waits up to
-        ``timeout`` seconds (default: as long as it takes) for runs in flight.
+        New runs are refused from here on. A service session first waits up to
+        ``timeout`` seconds (default: as long as it takes) for runs in flight;
+        if some are still running then, ``close()`` returns and the session
+        finishes closing when the last of them ends, so their records are
+        never cut off.
         """
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            self._wait_for_runs(timeout)
+            if not self._wait_for_runs(timeout):
+                return
+        self._finish_close()
+
+    def _finish_close(self) -> None:
         try:
             self.hook.after_close(session=self)
         finally:
             if self._store is not None:
                 self._store.close()
 
-    def _wait_for_runs(self, timeout: float | None) -> None:
-        """Called with the lock held once closing starts; sessions with parallel runs wait."""
-        return None
+    def _wait_for_runs(self, timeout: float | None) -> bool:
+        """Called with the lock held once closing starts; True when no run is in flight."""
+        return True
 
     def __enter__(self: S) -> S:
         self._tokens.append(_current_session.set(self))
@@ -482,6 +489,7 @@ class ServiceSession(AbstractSession):
         super().__init__(**kwargs)
         self._base_loader: ConfigLoader | None = None
         self._in_flight: set[str] = set()
+        self._close_when_idle = False
         self._idle = threading.Condition(self._lock)
 
     @classmethod
@@ -578,8 +586,12 @@ class ServiceSession(AbstractSession):
         finally:
             with self._lock:
                 self._in_flight.discard(run_id)
+                finish_close = False
                 if not self._in_flight:
                     self._idle.notify_all()
+                    finish_close, self._close_when_idle = self._close_when_idle, False
+            if finish_close:
+                self._finish_close()  # close() timed out while this run was going
 
     async def arun(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """``run()`` for asyncio callers: the work runs in a worker thread, off the event loop."""
@@ -592,5 +604,7 @@ class ServiceSession(AbstractSession):
         with self._lock:
             return len(self._in_flight)
 
-    def _wait_for_runs(self, timeout: float | None) -> None:
-        self._idle.wait_for(lambda: not self._in_flight, timeout=timeout)
+    def _wait_for_runs(self, timeout: float | None) -> bool:
+        idle = self._idle.wait_for(lambda: not self._in_flight, timeout=timeout)
+        self._close_when_idle = not idle
+        return idle

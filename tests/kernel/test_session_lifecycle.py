@@ -316,3 +316,28 @@ def test_a_project_path_that_does_not_exist_fails_at_create(tmp_path) -> None:
     ):
         with pytest.raises(drupe.ProjectError, match=f"project path {missing} does not exist"):
             create()
+
+
+def test_close_timeout_defers_the_end_of_closing_until_the_last_run_ends(
+    hook_recorder: HookRecorder, tmp_path
+) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def slow(context: Context, run: RunRequest) -> dict[str, Any]:
+        started.set()
+        release.wait(timeout=10)
+        return {"done": True}
+
+    session = ServiceSession.create(
+        plugins=bare(hook_recorder, executor=slow), entry_points=False, project_path=tmp_path
+    )
+    result: list[Any] = []
+    runner = threading.Thread(target=lambda: result.append(session.run()))
+    runner.start()
+    assert started.wait(timeout=10)
+    session.close(timeout=0.05)  # returns although the run is still going
+    assert session.closed and hook_recorder.named("after_close") == []
+    release.set()
+    runner.join(timeout=10)
+    assert result == [{"done": True}]
+    assert names(hook_recorder)[-2:] == ["after_run", "after_close"]
