@@ -12,6 +12,7 @@ announces through lifecycle hooks (see `drupe.hookspecs`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from abc import ABC, abstractmethod
@@ -131,9 +132,11 @@ class AbstractSession(ABC):
         session = cls(spec=spec, plugin_manager=manager, settings=settings, store=store)
         try:
             manager.hook.after_session_created(session=session)
-        except BaseException:
-            if store is not None:
-                store.close()
+        except BaseException as exc:
+            # Part of the session may be recorded already: close it as failed.
+            session._exception = exc
+            with contextlib.suppress(Exception):  # the original error matters more
+                session.close()
             raise
         return session
 

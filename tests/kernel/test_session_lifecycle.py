@@ -341,3 +341,18 @@ def test_close_timeout_defers_the_end_of_closing_until_the_last_run_ends(
     runner.join(timeout=10)
     assert result == [{"done": True}]
     assert names(hook_recorder)[-2:] == ["after_run", "after_close"]
+
+
+def test_a_create_that_fails_after_the_session_exists_closes_it_as_failed(
+    hook_recorder: HookRecorder, tmp_path
+) -> None:
+    class BrokenPreload:
+        @drupe.hookimpl
+        def after_session_created(self, session: Any) -> None:
+            raise RuntimeError("cannot preload")
+
+    with pytest.raises(RuntimeError, match="cannot preload"):
+        Session.create(tmp_path, plugins=bare(hook_recorder, BrokenPreload()), entry_points=False)
+    closes = hook_recorder.named("after_close")
+    assert len(closes) == 1
+    assert isinstance(closes[0].kwargs["session"].exception, RuntimeError)
