@@ -183,3 +183,26 @@ def test_lazy_command_is_listed_without_import_and_runs_when_called(tmp_path: Pa
     assert "IMPORTED" not in helped.stdout
     ran = drupe("slow", cwd=tmp_path, env=env)
     assert ran.returncode == 0 and ran.stdout.splitlines() == ["IMPORTED", "slow ran"]
+
+
+def test_an_unexpected_error_in_a_project_hook_is_one_line_unless_verbose(tmp_path: Path) -> None:
+    site = write_distribution(
+        tmp_path / "site",
+        "drupe-test-explodes",
+        plugins={"explodes": "drupe_test_explodes"},
+        modules={
+            "drupe_test_explodes.py": (
+                "import drupe\n@drupe.hookimpl\n"
+                "def before_session_create(spec):\n"
+                "    raise RuntimeError('hook exploded')\n"
+            )
+        },
+    )
+    failed = drupe("run", cwd=tmp_path, env=with_site(site))
+    assert failed.returncode == 1
+    assert failed.stderr.strip().splitlines() == [
+        "Error: unexpected RuntimeError: hook exploded (raised by a plugin or by project code; "
+        "run with --verbose for the traceback)"
+    ]
+    verbose = drupe("-v", "run", cwd=tmp_path, env=with_site(site))
+    assert verbose.returncode == 1 and "Traceback" in verbose.stderr

@@ -106,11 +106,26 @@ class DrupeGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
         except DrupeError as exc:
-            state = ctx.find_object(CliState)
-            if state is not None and state.verbose:
-                traceback.print_exc()
+            self._show_traceback(ctx)
             raise DrupeClickError(exc) from exc
+        except Exception as exc:
+            # Not one of ours: a bug in a plugin or in project code (a hook, a
+            # node outside a run). Still one line; the traceback is a flag away.
+            self._show_traceback(ctx)
+            error = DrupeError(
+                f"unexpected {type(exc).__name__}: {exc} (raised by a plugin or by project "
+                f"code; run with --verbose for the traceback)"
+            )
+            raise DrupeClickError(error) from exc
+
+    @staticmethod
+    def _show_traceback(ctx: click.Context) -> None:
+        state = ctx.find_object(CliState)
+        if state is not None and state.verbose:
+            traceback.print_exc()
 
 
 # The global options are stored on the CliState by their callbacks, while click
@@ -133,9 +148,7 @@ def _disable_option(
     return names
 
 
-def _project_option(
-    ctx: click.Context, param: click.Parameter, value: Path | None
-) -> Path | None:
+def _project_option(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
     ctx.ensure_object(CliState).project_path = value
     return value
 
