@@ -191,6 +191,7 @@ class Blocklist:
 
     def __init__(self) -> None:
         self.reasons: dict[str, str] = {}
+        self.matched: set[str] = set()
 
     def add(self, names: Iterable[str], reason: str) -> None:
         for name in names:
@@ -216,13 +217,38 @@ class Blocklist:
         """Why this plugin is blocked, or ``None`` if it is not."""
         for candidate in (name, distribution):
             if candidate:
-                reason = self.reasons.get(canonical_name(candidate))
+                key = canonical_name(candidate)
+                reason = self.reasons.get(key)
                 if reason is not None:
+                    self.matched.add(key)
                     return reason
         return None
 
+    def unmatched(self) -> dict[str, str]:
+        """Blocked names that matched no plugin so far (likely typos), with their route."""
+        return {name: why for name, why in self.reasons.items() if name not in self.matched}
+
     def names(self) -> tuple[str, ...]:
         return tuple(self.reasons)
+
+
+def _warn_unmatched(unmatched: Mapping[str, str], plugins: Sequence[EntryPointPlugin]) -> None:
+    import difflib
+    import logging
+
+    known = sorted(
+        {p.name for p in plugins} | {canonical_name(p.distribution or "") for p in plugins}
+    )
+    for name, route in unmatched.items():
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        logging.getLogger("drupe").warning(
+            "%s names %r, which is no installed plugin or distribution%s; plugins: %s",
+            route,
+            name,
+            hint,
+            ", ".join(sorted(p.name for p in plugins)),
+        )
 
 
 def _disable_hint(name: str) -> str:
@@ -257,8 +283,14 @@ class PluginManager(pluggy.PluginManager):
         return super().parse_hookimpl_opts(plugin, name)
 
     def load_entry_points(self, blocklist: Blocklist) -> None:
-        """Import and register every entry-point plugin that is not blocked."""
-        for ep in entry_point_plugins():
+        """Import and register every entry-point plugin that is not blocked.
+
+        A blocked name that matches no plugin is most likely a typo: it is
+        logged as a warning with the close matches, since the user believes
+        something is disabled that is not.
+        """
+        plugins = entry_point_plugins()
+        for ep in plugins:
             reason = blocklist.reason_for(ep.name, ep.distribution)
             if reason is not None:
                 self._infos[ep.name] = PluginInfo(
@@ -273,6 +305,10 @@ class PluginManager(pluggy.PluginManager):
                 version=ep.version,
                 source="entry point",
             )
+
+        unmatched = blocklist.unmatched()
+        if unmatched:
+            _warn_unmatched(unmatched, plugins)
 
     def _import(self, ep: EntryPointPlugin) -> Any:
         import importlib

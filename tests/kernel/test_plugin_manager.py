@@ -212,3 +212,20 @@ def test_trace_hooks_logs_each_call_with_timing(
     messages = [r.getMessage() for r in caplog.records if r.name == "drupe.hooks"]
     assert any(m.startswith("hook before_session_create -> [") for m in messages)
     assert any(m.startswith("hook after_close done in ") and m.endswith(" ms") for m in messages)
+
+
+def test_a_blocked_name_that_matches_nothing_is_a_warning_with_close_matches(
+    site: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_distribution(
+        site,
+        "drupe-test-good",
+        plugins={"good": "drupe_test_good"},
+        modules={"drupe_test_good.py": GOOD_PLUGIN},
+    )
+    with caplog.at_level(logging.WARNING, logger="drupe"):
+        Session.create(tmp_path, plugins=[StaticConfig()], disable_plugins=["godo"]).close()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "drupe"]
+    assert len(warnings) == 1
+    assert "'godo', which is no installed plugin or distribution" in warnings[0]
+    assert "did you mean good" in warnings[0]
