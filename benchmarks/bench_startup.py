@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 PY = sys.executable
 FLOOR = "import floor (pluggy, yaml, click, attrs)"
 
 
 def commands() -> dict[str, list[str]]:
-    drupe = shutil.which("drupe")
+    # The console script of this interpreter's environment, not whichever is first on PATH.
+    script = Path(sys.executable).with_name("drupe")
+    drupe = str(script) if script.exists() else None
     return {
         "python -c pass": [PY, "-c", "pass"],
         FLOOR: [

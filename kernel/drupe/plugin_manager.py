@@ -347,7 +347,7 @@ class PluginManager(pluggy.PluginManager):
                     f"plugin {name or plugin.__name__!r} ({_origin(distribution, version)}) "
                     f"could not be instantiated: {type(exc).__name__}: {exc}"
                 ) from exc
-        name = name or self.get_canonical_name(plugin)
+        name = name or self._default_name(plugin)
         try:
             self.register(plugin, name=name)
         except pluggy.PluginValidationError as exc:
@@ -362,6 +362,18 @@ class PluginManager(pluggy.PluginManager):
             name, distribution, version, source, True, self._hook_names(plugin)
         )
         return plugin
+
+    def _default_name(self, plugin: Any) -> str:
+        """A readable name for a plugin given without one: its module or class name."""
+        if isinstance(plugin, types.ModuleType):
+            base = plugin.__name__
+        else:
+            base = type(plugin).__qualname__
+        name, number = base, 1
+        while self.has_plugin(name) or name in self._infos:
+            number += 1
+            name = f"{base}-{number}"
+        return name
 
     def finalize(self) -> None:
         """Let plugins add their hook specs, then reject implementations of unknown hooks."""
