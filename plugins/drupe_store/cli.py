@@ -63,13 +63,22 @@ def list_command(state: CliState, /, limit: int, status: str | None, as_json: bo
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_state
 def show_command(state: CliState, /, session_id: str, as_json: bool) -> None:
-    """Show everything recorded about one session.
+    """Show everything recorded about one session, or about one run.
 
     SESSION_ID is an id, a unique prefix of it or of its random tail, or
-    "latest".
+    "latest"; or the exact id of a run (as `drupe serve` returns it).
     """
+    run: Mapping[str, Any] | None = None
     with _history(state) as history:
-        record = history.get_session(session_id)
+        try:
+            record = history.get_session(session_id)
+        except drupe.StoreError:
+            run = history.find_run(session_id)
+            if run is None:
+                raise
+    if run is not None:
+        click.echo(json.dumps(run, indent=2, default=str) if as_json else _run_details(run))
+        return
     if as_json:
         click.echo(json.dumps(record, indent=2, default=str))
         return
@@ -296,20 +305,49 @@ def _details(record: Mapping[str, Any]) -> str:
     runs = record.get("runs") or []
     lines.append(f"runs         {len(runs)}")
     for run in runs:
-        request = run.get("request") or {}
-        selection = {
-            k: v
-            for k, v in request.items()
-            if v and k not in ("run_id", "session_id", "runtime_params")
-        }
-        lines += [
-            f"  run {run['run_id']}  {run.get('status')}  {_duration(run.get('duration_s'))}",
-            f"    request  {json.dumps(selection) if selection else 'everything (defaults)'}",
-            f"    params   {json.dumps(run.get('runtime_params') or {})}",
-            f"    outputs  {', '.join(run.get('outputs') or ()) or '-'}",
-        ]
-        if run.get("error"):
-            lines.append(f"    error    {run['error']['type']}: {run['error']['message']}")
+        lines += _run_lines(run)
     if error and error.get("traceback"):
         lines += ["", error["traceback"].rstrip()]
+    return "\n".join(lines)
+
+
+def _selection(run: Mapping[str, Any]) -> dict[str, Any]:
+    """What a run's request chose, without its ids and params (shown on their own)."""
+    request = run.get("request") or {}
+    hidden = ("run_id", "session_id", "runtime_params")
+    return {k: v for k, v in request.items() if v and k not in hidden}
+
+
+def _run_lines(run: Mapping[str, Any]) -> list[str]:
+    selection = _selection(run)
+    lines = [
+        f"  run {run['run_id']}  {run.get('status')}  {_duration(run.get('duration_s'))}",
+        f"    request  {json.dumps(selection) if selection else 'everything (defaults)'}",
+        f"    params   {json.dumps(run.get('runtime_params') or {})}",
+        f"    outputs  {', '.join(run.get('outputs') or ()) or '-'}",
+    ]
+    if run.get("error"):
+        lines.append(f"    error    {run['error']['type']}: {run['error']['message']}")
+    return lines
+
+
+def _run_details(run: Mapping[str, Any]) -> str:
+    """One run (``drupe sessions show RUN_ID``): its session, times, request and outcome."""
+    selection = _selection(run)
+    lines = [
+        f"run          {run['run_id']}",
+        f"session      {run.get('session_id')}",
+        f"status       {run.get('status')}",
+        f"started      {_when(run.get('started_at'))}",
+        f"finished     {_when(run.get('finished_at'))}",
+        f"duration     {_duration(run.get('duration_s'))}",
+        f"request      {json.dumps(selection) if selection else 'everything (defaults)'}",
+        f"params       {json.dumps(run.get('runtime_params') or {})}",
+        f"outputs      {', '.join(run.get('outputs') or ()) or '-'}",
+    ]
+    error = run.get("error")
+    if error:
+        lines.append(f"error        {error['type']}: {error['message']}")
+        if error.get("traceback"):
+            lines += ["", error["traceback"].rstrip()]
     return "\n".join(lines)

@@ -35,7 +35,7 @@ def open_backend(options: StoreOptions) -> drupe.SessionStore | None:
 
 
 class History:
-    """Read access to a session store: ``list_sessions``, ``get_session``, ``find``.
+    """Read access to a session store: ``list_sessions``, ``get_session``, ``get_run``, ``find``.
 
     Use it as a context manager (or call ``close()``) to release the store.
     """
@@ -96,6 +96,36 @@ class History:
         if found is None:  # deleted in between
             raise drupe.StoreError(f"session {matches[0]} vanished from {self.describe()}")
         return found
+
+    def get_run(self, run_id: str) -> Mapping[str, Any]:
+        """The record of one run, by its exact id; `drupe.StoreError` when there is none.
+
+        Asks the store's ``get_run`` (an index lookup in SQLite); a store
+        without one is searched session by session.
+        """
+        record = self.find_run(run_id)
+        if record is None:
+            raise drupe.StoreError(
+                f"no run {run_id!r} in {self.describe()}: run ids are listed by "
+                f"`drupe sessions show SESSION_ID`"
+            )
+        return record
+
+    def find_run(self, run_id: str) -> Mapping[str, Any] | None:
+        """`get_run`, or ``None`` when no run has that id."""
+        run_id = run_id.strip()
+        if not run_id:
+            return None
+        get_run = getattr(self.store, "get_run", None)
+        if callable(get_run):
+            found: Mapping[str, Any] | None = get_run(run_id)
+            return found
+        for listed in self.store.list_sessions(limit=None):
+            session = self.store.get_session(str(listed["session_id"])) or {}
+            for run in session.get("runs") or ():
+                if run.get("run_id") == run_id:
+                    return dict(run)
+        return None
 
     def describe(self) -> str:
         path = getattr(self.store, "path", None)

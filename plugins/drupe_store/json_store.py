@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import drupe
-from drupe_store.liveness import with_effective_status
+from drupe_store.liveness import run_with_effective_status, with_effective_status
 from drupe_store.records import check_status, short_id
 from drupe_store.storage import prepare_folder, write_atomically
 
@@ -37,6 +37,9 @@ class JsonStore:
         prepare_folder(self.path)
         self._lock = threading.Lock()
         self._closed = False
+        # The sessions this store object wrote: get_run looks in their files first
+        # (a service asking about its own runs), before scanning the folder.
+        self._written: dict[str, None] = {}
 
     def _file(self, session_id: str) -> Path:
         if not session_id or "/" in session_id or "\\" in session_id or session_id[0] == ".":
@@ -76,7 +79,30 @@ class JsonStore:
         def change(data: dict[str, Any]) -> None:
             data["runs"][str(record["run_id"])] = dict(record)
 
-        self._update(str(record["session_id"]), change)
+        session_id = str(record["session_id"])
+        self._update(session_id, change)
+        self._written[session_id] = None
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        """The record of run ``run_id`` (any session), or ``None``.
+
+        Looks in the files of the sessions this object wrote runs for, then
+        reads every file: JSON keeps no index (prefer SQLite for big histories).
+        """
+        written = [self.path / f"{session_id}.json" for session_id in list(self._written)]
+        others = (p for p in self.path.glob("*.json") if p not in written)
+        for path in (*written, *others):
+            if path.name.startswith(".") or not path.exists():
+                continue
+            try:
+                data = self._load(path)
+            except drupe.StoreError as exc:
+                _log.warning("drupe_store: skipping %s", exc)
+                continue
+            run = (data.get("runs") or {}).get(run_id)
+            if run is not None:
+                return run_with_effective_status(run)
+        return None
 
     def get_session(self, session_id: str) -> dict[str, Any] | None:
         try:

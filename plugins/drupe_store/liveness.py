@@ -101,3 +101,11 @@ def with_effective_status(record: Mapping[str, Any]) -> dict[str, Any]:
             for run in copy["runs"]
         ]
     return copy
+
+
+def run_with_effective_status(run: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a run record: ``interrupted`` when it is ``running`` and its process is gone."""
+    copy = dict(run)
+    if copy.get("status") == "running" and owner_alive(run) is False:
+        copy["status"] = "interrupted"
+    return copy

@@ -5,30 +5,53 @@ runtime parameters, the run request, the command line -- may still carry a
 secret typed by a user (``--params db.password=...``), so every key that
 *looks* secret has its value replaced by `MASK` before anything is written.
 
-A key looks secret when it contains one of the fragments (case-insensitive
-substring: ``api_key``, ``GITHUB_TOKEN``, ``db_password``). Substring matching
-over-masks (``monkey`` contains ``key``); that is the safe side to err on.
+A key looks secret when one of its *words* is a secret word. Keys are cut
+into words at ``_``, ``-``, ``.``, spaces (any non-alphanumeric character),
+camelCase humps and between letters and digits, ignoring case:
+``api_key``, ``apiKey``, ``db.password``, ``AWS_SECRET_ACCESS_KEY`` and
+``token2`` are secret; ``monkey``, ``keyboard_layout`` and ``turkey`` are
+not (a substring match hid them too, and hid ``tokenizer`` and
+``max_tokens``). A secret word given with several words (``access_id``)
+matches those words in a row.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from drupe_store.options import DEFAULT_MASK_KEYS
 
 MASK = "***"
 
+_CHUNKS = re.compile(r"[^\W_]+")  # runs of letters and digits
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+|[^\W\d_A-Za-z]+")
+
+
+@lru_cache(maxsize=4096)
+def words(key: str) -> tuple[str, ...]:
+    """The lower-case words of a key: ``"APIKey_v2"`` -> ``("api", "key", "v", "2")``."""
+    return tuple(
+        word.lower() for chunk in _CHUNKS.findall(key) for word in _WORDS.findall(chunk)
+    )
+
 
 class SecretMask:
     """Masks the values of secret-looking keys in parameters and command lines."""
 
-    def __init__(self, fragments: Iterable[str] = DEFAULT_MASK_KEYS) -> None:
-        self.fragments = tuple(f.lower() for f in fragments if f)
+    def __init__(self, secret_words: Iterable[str] = DEFAULT_MASK_KEYS) -> None:
+        phrases = {words(w) for w in secret_words if w}
+        phrases.discard(())
+        self.single = frozenset(p[0] for p in phrases if len(p) == 1)
+        self.phrases = tuple(p for p in phrases if len(p) > 1)
 
     def is_secret(self, key: Any) -> bool:
-        text = str(key).lower()
-        return any(fragment in text for fragment in self.fragments)
+        parts = words(str(key))
+        if not self.single.isdisjoint(parts):
+            return True
+        return any(_contains(parts, phrase) for phrase in self.phrases)
 
     def params(self, value: Any) -> Any:
         """A plain (JSON-friendly) copy of ``value`` with secret keys masked, recursively."""
@@ -73,6 +96,11 @@ class SecretMask:
             key, sep, _ = fragment.partition("=")
             parts.append(f"{key}={MASK}" if sep and self.is_secret(key) else fragment)
         return ",".join(parts)
+
+
+def _contains(parts: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    size = len(phrase)
+    return any(parts[i : i + size] == phrase for i in range(len(parts) - size + 1))
 
 
 def masked_keys(value: Any, prefix: str = "") -> list[str]:

@@ -19,7 +19,18 @@ import drupe
 
 OPTION = "SESSION_STORE_ARGS"
 BACKENDS = ("sqlite", "json")
-DEFAULT_MASK_KEYS = ("password", "passwd", "secret", "token", "key", "credential")
+DEFAULT_MASK_KEYS = (
+    "password",
+    "passwords",
+    "passwd",
+    "secret",
+    "secrets",
+    "token",
+    "key",
+    "credential",
+    "credentials",
+    "apikey",
+)
 STORE_DIR = ".drupe"
 DEFAULT_FILES = {"sqlite": "sessions.db", "json": "sessions"}
 KNOWN_KEYS = ("backend", "path", "mask_keys")
@@ -31,7 +42,8 @@ DECLARATION = {
         "doc": (
             "Session history (drupe_store): {'backend': 'sqlite' or 'json', 'path': where "
             "(relative to the project root; default .drupe/sessions.db or .drupe/sessions/), "
-            "'mask_keys': extra key fragments whose values are masked}."
+            "'mask_keys': extra secret words; a key is masked when one of its words, split at "
+            "_ - . spaces and camelCase, is one of them}."
         ),
     }
 }

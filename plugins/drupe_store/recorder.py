@@ -5,6 +5,11 @@ session's hooks must remember between calls (its record, the start of each
 run) lives in a `SessionRecorder` attached to that session object through a
 weak mapping: it goes away with the session, and two sessions never share one.
 
+The git dirty flag is found in a background thread (`GitProbe`): the record
+written at create says ``"dirty": null`` unless an earlier session of the
+process already knew the answer, and the record written at close waits for
+it (at most `GIT_WAIT_S` seconds).
+
 Write failures: the record written at create must land (a broken store fails
 the session before any work is done). Later writes are logged and swallowed,
 so a full disk never turns a finished run into a failure, nor hides the
@@ -21,10 +26,14 @@ from typing import Any
 
 import drupe
 from drupe_store import records
+from drupe_store.gitinfo import GitProbe
 from drupe_store.masking import SecretMask
 from drupe_store.options import StoreOptions
 
 _log = logging.getLogger("drupe_store")
+
+#: How long the record written at close waits for ``git status`` (then ``dirty`` is unknown).
+GIT_WAIT_S = 10.0
 
 
 class SessionRecorder:
@@ -34,7 +43,8 @@ class SessionRecorder:
         options = StoreOptions.from_settings(session.settings, None)
         self.store = store
         self.mask = SecretMask(options.mask_keys)
-        self.record = records.session_record(session, self.mask)
+        self.git = GitProbe.started(session.project_path)
+        self.record = records.session_record(session, self.mask, self.git.current())
         self._runs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
@@ -70,6 +80,7 @@ class SessionRecorder:
 
     def closed(self, exception: BaseException | None) -> None:
         self.record = records.closed_record(self.record, exception)
+        self.record["git"] = self.git.final(GIT_WAIT_S)
         self._quietly(self.store.save_session, self.record)
 
     def _save_run(self, record: Mapping[str, Any]) -> None:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import drupe
-from drupe_store.gitinfo import git_info
 from drupe_store.liveness import owner
 from drupe_store.masking import SecretMask
 
@@ -89,8 +88,10 @@ def cli_record(metadata: Mapping[str, Any], mask: SecretMask) -> dict[str, Any] 
     }
 
 
-def session_record(session: drupe.AbstractSession, mask: SecretMask) -> dict[str, Any]:
-    """The record written at create (status ``open``)."""
+def session_record(
+    session: drupe.AbstractSession, mask: SecretMask, git: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The record written at create (status ``open``); ``git`` as `GitProbe` found it."""
     project = session.project
     project_path: Path = session.project_path
     plugins, disabled = plugin_records(session)
@@ -116,7 +117,7 @@ def session_record(session: drupe.AbstractSession, mask: SecretMask) -> dict[str
         "drupe_version": drupe.__version__,
         "plugins": plugins,
         "disabled_plugins": disabled,
-        "git": git_info(project_path),
+        "git": dict(git) if git is not None else None,
         "cli": cli_record(session.metadata, mask),
         "rerun_of": session.metadata.get("rerun_of"),
         "error": None,

@@ -12,12 +12,17 @@ import drupe
 GITIGNORE = "# Session history written by drupe_store; not source code.\n*\n"
 
 
+_prepared: set[Path] = set()
+
+
 def prepare_folder(folder: Path) -> None:
     """Create the store's folder; a new ``.drupe`` folder ignores itself in git.
 
     Without that, the first run in a repository would make the work tree
     look dirty to the next run's git check (and invite committing history).
     """
+    if folder in _prepared and os.path.isdir(folder):
+        return  # every session of a process opens the same store: one system call
     try:
         created = not folder.exists()
         folder.mkdir(parents=True, exist_ok=True)
@@ -29,6 +34,7 @@ def prepare_folder(folder: Path) -> None:
             f"could not create the session store folder {folder}: {exc}; make it writable or "
             f"set SESSION_STORE_ARGS['path']"
         ) from exc
+    _prepared.add(folder)
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from store_testkit import history_at, plugins_for
 
 import drupe
-from drupe_store.gitinfo import git_info
+from drupe_store.gitinfo import RACY_MARGIN_S, git_info
+from drupe_store.treestate import parse_index
 
 GIT_ENV = {
     **os.environ,
@@ -88,3 +91,71 @@ def test_a_repository_without_commits_has_a_branch_and_no_commit(tmp_path: Path)
 
 def test_outside_a_repository_there_is_no_git_record(tmp_path: Path) -> None:
     assert git_info(tmp_path) is None
+
+
+def test_the_dirty_flag_follows_tracked_files_between_sessions_of_one_process(
+    repo: Path,
+) -> None:
+    backend = "sqlite"  # the flag is found before any backend sees it
+    # Let the racy window pass, so the first answer is kept and reused by the process.
+    time.sleep(RACY_MARGIN_S + 0.2)
+    code = repo / "code.py"
+    clean = code.stat()
+
+    def session_git() -> tuple[Any, Any]:
+        """(the git record written at create, the one written at close)."""
+        seen: dict[str, Any] = {}
+
+        def peek(context: drupe.Context, run: drupe.RunRequest) -> dict[str, Any]:
+            with history_at(repo, backend) as history:
+                seen.update(history.get_session(run.session_id))
+            return {}
+
+        with drupe.Session.create(
+            plugins=plugins_for(repo, backend, peek), entry_points=False
+        ) as session:
+            session.run()
+        with history_at(repo, backend) as history:
+            return seen["git"], history.get_session(session.session_id)["git"]
+
+    head = git(repo, "rev-parse", "HEAD")
+    first = session_git()
+    assert first[1] == {"commit": head, "branch": "main", "dirty": False}
+    # Nothing changed: the process knows the answer already when the session starts.
+    assert session_git() == (first[1], first[1])
+
+    # Same size, and the modification time put back: only the change time tells.
+    code.write_text("x = 9\n")
+    os.utime(code, ns=(clean.st_atime_ns, clean.st_mtime_ns))
+    assert code.stat().st_size == clean.st_size
+    at_create, at_close = session_git()
+    assert at_close == {"commit": head, "branch": "main", "dirty": True}
+    assert at_create["dirty"] in (None, True)  # unknown until git answered, never stale
+
+    code.write_text("x = 1\n")
+    assert session_git()[1]["dirty"] is False
+
+    code.write_text("x = 2\n")
+    git(repo, "commit", "-q", "-am", "second")
+    assert session_git()[1] == {
+        "commit": git(repo, "rev-parse", "HEAD"),
+        "branch": "main",
+        "dirty": False,
+    }
+    git(repo, "rm", "-q", "--cached", "code.py")  # staged deletion: the index differs from HEAD
+    assert session_git()[1]["dirty"] is True
+
+
+def test_the_index_of_every_format_lists_the_tracked_files(repo: Path) -> None:
+    (repo / "a b").mkdir()
+    for name in ("a b/one.txt", "a b/two.txt", "zeta.txt"):
+        (repo / name).write_text(name)
+    git(repo, "add", ".")
+    (repo / "later.txt").write_text("intent to add")
+    git(repo, "add", "-N", "later.txt")  # an extended-flags entry (index version 3)
+    for version in ("2", "3", "4"):
+        git(repo, "update-index", "--index-version", version)
+        listed = git(repo, "ls-files", "-z").encode().split(b"\0")
+        assert parse_index((repo / ".git" / "index").read_bytes()) == tuple(
+            p for p in listed if p
+        )
