@@ -24,7 +24,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
@@ -37,10 +37,17 @@ from starlette.routing import Route
 
 import drupe
 from drupe_serve.errors import ServeError
-from drupe_serve.outputs import dumps, jsonable, split_outputs
+from drupe_serve.outputs import dumps, split_outputs
 from drupe_serve.pipeline_names import pipeline_names
 from drupe_serve.run_body import RUN_ID_PATTERN, RequestError, RunBody, parse_run_body
-from drupe_serve.run_records import RecentRuns, store_finds_runs_by_id, stored_run
+from drupe_serve.run_records import (
+    RecentRuns,
+    memory_run_view,
+    store_finds_runs_by_id,
+    store_run_view,
+    stored_run,
+)
+from drupe_serve.selection import is_selection_error, selection_field
 
 _log = logging.getLogger("drupe_serve")
 
@@ -53,6 +60,10 @@ RETRY_AFTER_SECONDS = "1"
 def default_worker_threads() -> int:
     """The thread pool size when none is given (the standard library's own default)."""
     return min(32, (os.cpu_count() or 1) + 4)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
@@ -148,7 +159,7 @@ class RunService:
             "session_id": session.session_id,
             "status": "running",
             "pipelines": list(body.pipelines),
-            "started_at": datetime.now(timezone.utc).isoformat(),
+            "started_at": _now(),
         }
         self.recent.put(record)
         started = time.perf_counter()
@@ -164,10 +175,14 @@ class RunService:
                 )
             return self._failed(record, run_id, exc, started)
         except Exception as exc:
+            if is_selection_error(exc):
+                return self._rejected(body, record, run_id, exc, started)
             return self._failed(record, run_id, exc, started)
         duration_ms = round((time.perf_counter() - started) * 1000, 3)
         plain, named = split_outputs(outputs)
-        self.recent.put({**record, "status": "succeeded", "duration_ms": duration_ms})
+        self.recent.put(
+            {**record, "status": "succeeded", "finished_at": _now(), "duration_ms": duration_ms}
+        )
         payload: dict[str, Any] = {
             "run_id": run_id,
             "session_id": session.session_id,
@@ -179,15 +194,40 @@ class RunService:
             payload["unserialisable_outputs"] = named
         return 200, dumps(payload)
 
+    def _rejected(
+        self, body: RunBody, record: dict[str, Any], run_id: str, exc: Exception, started: float
+    ) -> tuple[int, bytes]:
+        """The selection names what the pipeline does not have: the client's mistake, 422.
+
+        The message is the executor's own (with close matches); it speaks of
+        node, dataset and pipeline names, which the client sent.
+        """
+        self._remember_failure(record, exc, started)
+        payload: dict[str, Any] = {"error": str(exc), "run_id": run_id}
+        field = selection_field(exc, body)
+        if field is not None:
+            payload["field"] = field
+        return 422, dumps(payload)
+
+    def _remember_failure(self, record: dict[str, Any], exc: Exception, started: float) -> float:
+        duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        self.recent.put(
+            {
+                **record,
+                "status": "failed",
+                "error_type": type(exc).__name__,
+                "finished_at": _now(),
+                "duration_ms": duration_ms,
+            }
+        )
+        return duration_ms
+
     def _failed(
         self, record: dict[str, Any], run_id: str, exc: Exception, started: float
     ) -> tuple[int, bytes]:
-        duration_ms = round((time.perf_counter() - started) * 1000, 3)
         error_type = type(exc).__name__
         _log.error("run %s failed with %s", run_id, error_type, exc_info=exc)
-        self.recent.put(
-            {**record, "status": "failed", "error_type": error_type, "duration_ms": duration_ms}
-        )
+        duration_ms = self._remember_failure(record, exc, started)
         return 500, dumps(
             {
                 "run_id": run_id,
@@ -201,15 +241,18 @@ class RunService:
         )
 
     def lookup(self, run_id: str) -> dict[str, Any] | None:
-        """The store's record when it can be fetched by id; else recent memory, then a scan."""
-        record: Mapping[str, Any] | None = None
+        """The run's view (docs/service.md): from the store when it fetches runs by id, else
+        from recent memory first (a scan of the session's runs costs more)."""
+        memory = None
         if not store_finds_runs_by_id(self.session):
-            record = self.recent.get(run_id)
-        if record is None:
-            record = stored_run(self.session, run_id)
-        if record is None:
-            record = self.recent.get(run_id)
-        return jsonable(record) if record is not None else None
+            memory = self.recent.get(run_id)
+            if memory is not None:
+                return memory_run_view(memory)
+        stored = stored_run(self.session, run_id)
+        if stored is not None:
+            return store_run_view(stored, run_id)
+        memory = memory or self.recent.get(run_id)
+        return memory_run_view(memory) if memory is not None else None
 
     def shutdown(self) -> None:
         """Refuse new runs, let queued ones finish, then close the session (once)."""

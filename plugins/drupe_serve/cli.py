@@ -25,6 +25,8 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
     default=None,
     help="Threads that execute runs (default: min(32, CPUs + 4)).",
 )
+# The spelling of the original request (issue 7); accepted, not advertised.
+@click.option("--workers-threads", type=click.IntRange(min=1), default=None, hidden=True)
 @click.option(
     "--max-in-flight",
     type=click.IntRange(min=1),
@@ -48,6 +50,7 @@ def serve(
     host: str,
     port: int,
     worker_threads: int | None,
+    workers_threads: int | None,
     max_in_flight: int | None,
     env: str | None,
     conf_source: str | None,
@@ -57,32 +60,48 @@ def serve(
 ) -> None:
     """Serve the project's pipelines over HTTP (POST /runs, GET /runs/ID, /pipelines, /health)."""
     require_serve_extra()
+    if workers_threads is not None:
+        if worker_threads is not None and worker_threads != workers_threads:
+            raise drupe.UsageError(
+                f"--worker-threads {worker_threads} and --workers-threads {workers_threads} "
+                f"disagree: give one (--workers-threads is another spelling of --worker-threads)"
+            )
+        worker_threads = workers_threads
     import uvicorn
 
     from drupe_serve.app import build_app
+    from drupe_serve.listener import bind_listener, listen_error
 
-    session = state.create_session(drupe.ServiceSession, env=env, conf_source=conf_source)
+    # Before the session opens: a taken port costs nothing and leaves no record.
+    listener = bind_listener(host, port)
     try:
-        app = build_app(
-            session,
-            max_in_flight=max_in_flight,
-            worker_threads=worker_threads,
-            pipelines=None,
-            close_session=True,
-            recent_runs=1000,
-            allowed_runners=None,
-        )
-        config = uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            lifespan="on",
-            log_level=log_level,
-            access_log=access_log,
-            timeout_graceful_shutdown=graceful_timeout,
-        )
-        uvicorn.Server(config).run()
+        session = state.create_session(drupe.ServiceSession, env=env, conf_source=conf_source)
+        try:
+            app = build_app(
+                session,
+                max_in_flight=max_in_flight,
+                worker_threads=worker_threads,
+                pipelines=None,
+                close_session=True,
+                recent_runs=1000,
+                allowed_runners=None,
+            )
+            config = uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                lifespan="on",
+                log_level=log_level,
+                access_log=access_log,
+                timeout_graceful_shutdown=graceful_timeout,
+            )
+            try:
+                uvicorn.Server(config).run(sockets=[listener])
+            except OSError as exc:  # listen() itself failed
+                raise listen_error(host, port, exc) from exc
+        finally:
+            # The lifespan handler has closed it already when uvicorn shut down
+            # normally; this covers a server that never started. Closing is idempotent.
+            session.close()
     finally:
-        # The lifespan handler has closed it already when uvicorn shut down
-        # normally; this covers a server that never started. Closing is idempotent.
-        session.close()
+        listener.close()

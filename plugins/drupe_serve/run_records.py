@@ -4,6 +4,12 @@ The store (``drupe_store``) is the record that outlives the process. The app
 also remembers its most recent runs in a bounded map: it answers for runs
 still in flight, and is all there is when the session has no store. It is
 bounded so that a service up for months keeps flat memory.
+
+Both sources answer ``GET /runs/{id}`` in one shape, `RUN_VIEW_FIELDS`
+(documented in docs/service.md): a client must not have to know where a
+record came from. The view carries the error's *type* only, as the 500
+answer does: a store keeps the message and traceback, which may hold a
+credential, for the operator.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import drupe
+from drupe_serve.outputs import jsonable
 
 _log = logging.getLogger("drupe_serve")
 
@@ -85,3 +92,86 @@ def stored_run(session: drupe.AbstractSession, run_id: str) -> Mapping[str, Any]
             exc,
         )
     return None
+
+
+#: The keys of every ``GET /runs/{id}`` answer, whichever source it came from.
+RUN_VIEW_FIELDS = (
+    "run_id",
+    "session_id",
+    "status",
+    "pipelines",
+    "started_at",
+    "finished_at",
+    "duration_ms",
+    "error_type",
+    "source",
+)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if value == value else None
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [str(name) for name in value]
+    return []
+
+
+def _short_type(value: Any) -> str | None:
+    """``drupe_pipeline.errors.NodeError`` -> ``NodeError``, as the 500 answer names it."""
+    if isinstance(value, Mapping):
+        value = value.get("type")
+    if value is None:
+        return None
+    return str(value).rsplit(".", 1)[-1]
+
+
+def memory_run_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The view of a record the app keeps in memory."""
+    view = {
+        "run_id": str(record["run_id"]),
+        "session_id": _text(record.get("session_id")),
+        "status": str(record.get("status") or "running"),
+        "pipelines": _names(record.get("pipelines")),
+        "started_at": _text(record.get("started_at")),
+        "finished_at": _text(record.get("finished_at")),
+        "duration_ms": _number(record.get("duration_ms")),
+        "error_type": _text(record.get("error_type")),
+        "source": "memory",
+    }
+    result: dict[str, Any] = jsonable(view)
+    return result
+
+
+def store_run_view(record: Mapping[str, Any], run_id: str) -> dict[str, Any]:
+    """The view of a store's run record (drupe_store's shape; other stores' keys if they match)."""
+    request = record.get("request")
+    request = request if isinstance(request, Mapping) else {}
+    pipelines = request.get("pipeline_names", record.get("pipelines"))
+    seconds = _number(record.get("duration_s"))
+    duration_ms = round(seconds * 1000, 3) if seconds is not None else None
+    if duration_ms is None:
+        duration_ms = _number(record.get("duration_ms"))
+    error_type = _short_type(record.get("error")) or _text(record.get("error_type"))
+    view = {
+        "run_id": str(record.get("run_id") or run_id),
+        "session_id": _text(record.get("session_id")),
+        "status": str(record.get("status") or "running"),
+        "pipelines": _names(pipelines),
+        "started_at": _text(record.get("started_at")),
+        "finished_at": _text(record.get("finished_at")),
+        "duration_ms": duration_ms,
+        "error_type": error_type,
+        "source": "store",
+    }
+    result: dict[str, Any] = jsonable(view)
+    return result

@@ -7,16 +7,20 @@ conftest.py. Loops are bounded; the whole module stays within seconds.
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
-from serve_helpers import expected_greeting
+from serve_helpers import expected_greeting, hello_copy
+
+from drupe_serve.run_records import RUN_VIEW_FIELDS
 
 CLIENTS = 32
 REQUESTS_PER_CLIENT = 100
@@ -210,3 +214,70 @@ def test_importing_the_plugin_does_not_import_the_web_stack() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_a_bad_selection_over_http_is_422_with_the_field_and_close_matches(
+    start_server: Any,
+) -> None:
+    # --workers-threads is the spelling of issue 7: an accepted alias of --worker-threads.
+    server = start_server("--workers-threads", "3")
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        assert http.get("/health").json()["worker_threads"] == 3
+        response = http.post("/runs", json={"node_names": ["gret"]})
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == "node_names"
+        assert "'greet'" in response.json()["error"]  # the close match
+        two_fields = http.post("/runs", json={"node_names": ["greet"], "to_nodes": ["shot"]})
+        assert (two_fields.status_code, two_fields.json()["field"]) == (422, "to_nodes")
+        record = http.get(f"/runs/{response.json()['run_id']}").json()
+        assert tuple(record) == RUN_VIEW_FIELDS
+        assert record["status"] == "failed"
+        # A selection that is fine still runs.
+        ok = http.post("/runs", json={"node_names": ["greet", "shout"]})
+        assert ok.status_code == 200
+        stored = http.get(f"/runs/{ok.json()['run_id']}").json()
+    assert tuple(stored) == RUN_VIEW_FIELDS
+    assert stored["source"] == "store"
+    assert stored["status"] == "succeeded"
+    assert stored["finished_at"] >= stored["started_at"]
+    assert isinstance(stored["duration_ms"], float)
+    assert stored["error_type"] is None
+    assert server.terminate_and_wait() in (0, -signal.SIGTERM)
+
+
+def test_a_port_in_use_fails_with_one_line_and_opens_no_session(tmp_path: Path) -> None:
+    project = hello_copy(tmp_path / "hello")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "drupe", "serve", "--port", str(port)],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode != 0
+    assert done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        f"Error: port {port} on 127.0.0.1 is already in use: choose another with --port"
+    ]
+    # Nothing was started, so nothing is left open: the store holds no session.
+    from drupe_store import open_history
+
+    with open_history(project) as history:
+        assert history.store.list_sessions(limit=None) == []
+
+
+def test_both_spellings_of_worker_threads_must_agree(tmp_path: Path) -> None:
+    project = hello_copy(tmp_path / "hello")
+    done = subprocess.run(
+        [sys.executable, "-m", "drupe", "serve", "--worker-threads", "2", "--workers-threads", "3"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "--worker-threads 2 and --workers-threads 3 disagree" in done.stderr
