@@ -9,16 +9,22 @@ This module stays cheap to import (``drupe --help`` imports every enabled
 plugin): the loader, PyYAML and the rest load on first use.
 
 Public API: `ConfigLoader`, `LoaderOptions`, `DEFAULT_CONFIG_PATTERNS`,
-`UnknownConfigKeyError`, the `hookspecs` module.
+`UnknownConfigKeyError`, `ReadOnlyDict`, `ReadOnlyList`, `thaw`, the
+`hookspecs` module.
 """
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import drupe
 from drupe_config import hookspecs
+
+#: The environment variable that picks the run env when no ``env`` argument is given.
+ENV_VAR = "DRUPE_ENV"
 
 if TYPE_CHECKING:
     import pluggy
@@ -26,16 +32,22 @@ if TYPE_CHECKING:
     from drupe_config.errors import UnknownConfigKeyError
     from drupe_config.loader import ConfigLoader
     from drupe_config.options import DEFAULT_CONFIG_PATTERNS, LoaderOptions
+    from drupe_config.readonly import ReadOnlyDict, ReadOnlyList, thaw
 
 __all__ = [
     "DEFAULT_CONFIG_PATTERNS",
     "ConfigLoader",
     "LoaderOptions",
+    "ReadOnlyDict",
+    "ReadOnlyList",
     "UnknownConfigKeyError",
     "add_hookspecs",
+    "after_session_created",
+    "before_session_create",
     "create_config_loader",
     "declare_settings",
     "hookspecs",
+    "thaw",
 ]
 
 _LAZY = {
@@ -43,6 +55,9 @@ _LAZY = {
     "LoaderOptions": "drupe_config.options",
     "DEFAULT_CONFIG_PATTERNS": "drupe_config.options",
     "UnknownConfigKeyError": "drupe_config.errors",
+    "ReadOnlyDict": "drupe_config.readonly",
+    "ReadOnlyList": "drupe_config.readonly",
+    "thaw": "drupe_config.readonly",
 }
 
 
@@ -65,6 +80,39 @@ def declare_settings() -> Mapping[str, Mapping[str, Any]]:
     from drupe_config.options import SETTINGS_DECLARATION
 
     return {name: dict(spec) for name, spec in SETTINGS_DECLARATION.items()}
+
+
+#: Drafts whose env this plugin still has to settle once settings are loaded.
+_pending_env: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+
+
+@drupe.hookimpl
+def before_session_create(spec: drupe.SessionSpec) -> None:
+    """Record the env the session will use: the argument, else ``DRUPE_ENV``.
+
+    When neither is given, the default run env depends on settings
+    (``CONFIG_LOADER_ARGS["default_run_env"]``, else ``local``), which are not
+    loaded yet: `after_session_created` fills it in on this same draft.
+    """
+    if spec.env is None:
+        spec.env = os.environ.get(ENV_VAR) or None
+    if spec.env is None:
+        _pending_env[spec.session_id] = spec
+
+
+@drupe.hookimpl(tryfirst=True)
+def after_session_created(session: drupe.AbstractSession) -> None:
+    """Settle the default env first, so every other hook (the store) sees it."""
+    spec = _pending_env.pop(session.session_id, None)
+    if spec is None or spec.env is not None or session.env is not None:
+        return
+    from drupe_config.options import LoaderOptions
+
+    try:
+        options = LoaderOptions.from_args(getattr(session.settings, "CONFIG_LOADER_ARGS", None))
+    except drupe.ConfigError:
+        return  # creating the loader reports the bad option, with its message
+    spec.env = options.default_run_env
 
 
 @drupe.hookimpl(trylast=True)

@@ -11,8 +11,9 @@ Two layers of state:
   copies only the branches its runtime parameters change and re-resolves
   only the interpolations that read them.
 
-Values are shared between a loader and its siblings (for speed): treat what
-the loader returns as read-only, and copy (``copy.deepcopy``) before changing it.
+Values are shared between a loader and its siblings (for speed), so the
+loader hands every value out as a read-only view (`drupe_config.readonly`):
+changing one raises `TypeError`; ``copy.deepcopy`` gives a private plain copy.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from drupe_config.merging import dotted, leaf_paths, merge_env, merge_envs
 from drupe_config.options import LoaderOptions
 from drupe_config.patterns import matching_files
 from drupe_config.reading import parse
+from drupe_config.readonly import freeze
 from drupe_config.runtime_params import close_matches, lookup, nest, set_path, undeclared
 from drupe_config.sources import ConfSource, open_source
 
@@ -64,6 +66,7 @@ class ConfigFiles:
         self._raw: dict[str, tuple[dict[str, Any], dict[str, str]]] = {}
         self._base: dict[str, Resolved | drupe.ConfigError] = {}
         self._references: frozenset[str] | None = None
+        self._views: dict[str, Any] = {}
         self.source = self._open()
         self.envs = self._check_envs()
 
@@ -150,6 +153,21 @@ class ConfigFiles:
                 self._base[key] = outcome
             return outcome
 
+    def view(self, key: str, value: Any) -> Any:
+        """The read-only view of ``value``; one shared view of each key's base value.
+
+        Sharing it keeps a value's identity the same across sibling loaders,
+        so consumers that cache by identity (the catalog) still hit.
+        """
+        outcome = self._base.get(key)
+        if not (isinstance(outcome, Resolved) and outcome.value is value):
+            return freeze(value)
+        with self._lock:
+            view = self._views.get(key)
+            if view is None:
+                view = self._views[key] = freeze(value)
+            return view
+
     def runtime_param_references(self) -> frozenset[str]:
         """Names read by ``${runtime_params:NAME}`` anywhere: those count as declared."""
         with self._lock:
@@ -197,6 +215,10 @@ class ConfigLoader(Mapping[str, Any]):
     ``credentials``, ``logging``, ``globals`` and any added through
     ``CONFIG_LOADER_ARGS["config_patterns"]``). A key without files is ``{}``.
     ``parameters`` has the runtime parameters deep-merged over it.
+
+    Values are read-only views (dicts as `Mapping`, lists as `Sequence`):
+    siblings share them, so changing one raises `TypeError`. Use
+    ``copy.deepcopy(value)`` (or `drupe_config.thaw`) for a private plain copy.
     """
 
     def __init__(self, files: ConfigFiles, runtime_params: Mapping[str, Any]) -> None:
@@ -204,6 +226,7 @@ class ConfigLoader(Mapping[str, Any]):
         self._params: Mapping[str, Any] = MappingProxyType(nest(runtime_params))
         self._lock = threading.RLock()
         self._values: dict[str, Any] = {}
+        self._views: dict[str, Any] = {}
 
     @classmethod
     def from_arguments(
@@ -291,6 +314,14 @@ class ConfigLoader(Mapping[str, Any]):
                 f"(add file patterns through CONFIG_LOADER_ARGS['config_patterns'])"
             )
         with self._lock:
+            view = self._views.get(key)
+            if view is None:
+                view = self._views[key] = self._files.view(key, self._value(key))
+            return view
+
+    def _value(self, key: str) -> Any:
+        """The plain value of ``key`` (shared: never hand it out unwrapped)."""
+        with self._lock:
             if key not in self._values:
                 self._values[key] = self._compute(key)
             return self._values[key]
@@ -322,12 +353,13 @@ class ConfigLoader(Mapping[str, Any]):
         with self._lock:
             self._files = fresh
             self._values = {}
+            self._views = {}
         return self
 
     # -- Scope for interpolation -------------------------------------------------
 
     def resolved_globals(self) -> Mapping[str, Any]:
-        value: Mapping[str, Any] = self["globals"]
+        value: Mapping[str, Any] = self._value("globals")
         return value
 
     # -- computing values -------------------------------------------------------

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
         Version,
         YAMLDataset,
     )
-    from drupe_pipeline.errors import NodeError, PipelineError
+    from drupe_pipeline.errors import NodeError, PipelineError, SelectionError
     from drupe_pipeline.modular import pipeline
     from drupe_pipeline.node import Node, node
     from drupe_pipeline.pipeline import Pipeline
@@ -58,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     "PipelineRegistry": "drupe_pipeline.registry",
     "PipelineError": "drupe_pipeline.errors",
     "NodeError": "drupe_pipeline.errors",
+    "SelectionError": "drupe_pipeline.errors",
     "DataCatalog": "drupe_pipeline.catalog",
     "AbstractDataset": "drupe_pipeline.datasets",
     "FileDataset": "drupe_pipeline.datasets",
@@ -93,6 +94,7 @@ __all__ = [
     "Pipeline",
     "PipelineError",
     "PipelineRegistry",
+    "SelectionError",
     "SequentialRunner",
     "TextDataset",
     "ThreadRunner",

@@ -18,6 +18,7 @@ Names a catalog answers:
 
 from __future__ import annotations
 
+import copy
 import importlib
 import re
 import threading
@@ -144,10 +145,12 @@ class CatalogConfig:
         root: Path | None = None,
     ) -> None:
         self.root = root
-        self._credentials = dict(credentials or {})
+        # Plain private copies: the config loader hands out read-only views shared
+        # between runs, and nothing here may ever change what another run reads.
+        self._credentials: dict[str, Any] = copy.deepcopy(dict(credentials or {}))
         self.entries: dict[str, Mapping[str, Any]] = {}
         patterns: list[_Pattern] = []
-        for name, config in (catalog or {}).items():
+        for name, config in copy.deepcopy(dict(catalog or {})).items():
             if not isinstance(name, str) or name.startswith("_"):
                 continue  # "_anchors" hold YAML anchors, not datasets
             if not isinstance(config, Mapping):
@@ -201,7 +204,12 @@ class CatalogConfig:
         load_version: str | None = None,
         save_version: str | None = None,
     ) -> AbstractDataset:
-        """Create the dataset ``name`` from its configuration."""
+        """Create the dataset ``name`` from a fresh plain copy of its configuration.
+
+        The copy matters: the parsed configuration backs every run of a service
+        session, and a dataset class may change the arguments it is given.
+        """
+        config = copy.deepcopy(config)
         cls = dataset_class(str(config["type"]), entry=name)
         kwargs = {k: v for k, v in config.items() if k not in _RESERVED_KEYS}
         secrets: set[str] = set()
@@ -213,7 +221,7 @@ class CatalogConfig:
                         f"catalog entry {name!r} uses credentials {creds!r}, which the "
                         f"credentials configuration does not define"
                     )
-                creds = self._credentials[creds]
+                creds = copy.deepcopy(self._credentials[creds])
             secrets = _secrets(creds)
             kwargs["credentials"] = creds
         if "filepath" in kwargs and self.root is not None:

@@ -29,12 +29,25 @@ _catalog_configs: weakref.WeakKeyDictionary[Any, tuple[Any, Any, CatalogConfig]]
 
 
 def project_of(session: Any, context: Any = None) -> drupe.Project:
-    """The run's project, or the project plugin's "Package name not found" error."""
+    """The run's project, else why there is none.
+
+    `drupe.MissingProviderError` when no plugin answers ``find_project`` (the
+    project plugin is disabled); else the project plugin's "Package name not
+    found" error.
+    """
     project: drupe.Project | None = getattr(context, "project", None) or getattr(
         session, "project", None
     )
     if project is not None:
         return project
+    manager = getattr(session, "plugin_manager", None)
+    finder = getattr(getattr(manager, "hook", None), "find_project", None)
+    if finder is not None and not finder.get_hookimpls():
+        # Without a finder, "not found" would be a lie: the project may well be there.
+        raise drupe.MissingProviderError(
+            "no plugin answers find_project: is the bundled 'project' plugin "
+            "(drupe_project) disabled?"
+        )
     from drupe_project import require_project
 
     return require_project(None)

@@ -18,7 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from drupe_pipeline.errors import PipelineError, close_matches, did_you_mean
+from drupe_pipeline.errors import (
+    PipelineError,
+    SelectionError,
+    close_matches,
+    did_you_mean,
+    listing,
+)
 from drupe_pipeline.node import Node
 
 
@@ -242,9 +248,13 @@ class Pipeline:
         known = self.namespaces()
         for ns in _check_names(namespaces, "node_namespaces"):
             if ns not in known:
-                raise PipelineError(
+                raise SelectionError(
                     f"No node is in namespace {ns!r}."
-                    + (did_you_mean(ns, known) if known else " The pipeline has no namespaces.")
+                    + (
+                        did_you_mean(ns, known) + listing("Namespaces", known)
+                        if known
+                        else " The pipeline has no namespaces."
+                    )
                 )
         return self._keep({n for n in self._nodes if _in_namespaces(n.namespace, namespaces)})
 
@@ -317,11 +327,11 @@ class Pipeline:
                 if label == "tags":
                     known = sorted(self.tags())
                     hint = f" (the pipeline's tags: {', '.join(known) or 'none'})"
-                raise PipelineError(f"The filter {shown} selects no nodes{hint}.")
+                raise SelectionError(f"The filter {shown} selects no nodes{hint}.")
             selected = subset if selected is None else selected & subset
             applied.append(shown)
             if not selected:
-                raise PipelineError(
+                raise SelectionError(
                     f"No node matches all filters: {shown} leaves nothing of what "
                     f"{', '.join(applied[:-1])} selected (filters combine with AND)."
                 )
@@ -348,8 +358,9 @@ class Pipeline:
                 for name in unknown
                 if (matches := close_matches(name, by_name))
             )
-            raise PipelineError(
+            raise SelectionError(
                 f"The pipeline has no node named {', '.join(repr(u) for u in unknown)}.{hints}"
+                + ("" if hints else listing("Nodes", by_name))
             )
         return {by_name[name] for name in node_names}
 
@@ -357,8 +368,9 @@ class Pipeline:
         known = self._all_inputs | self._all_outputs
         for name in _check_names(names, label):
             if name not in known:
-                raise PipelineError(
-                    f"The pipeline has no dataset named {name!r}." + did_you_mean(name, known)
+                raise SelectionError(
+                    f"The pipeline has no dataset named {name!r}."
+                    + (did_you_mean(name, known) or listing("Datasets", known))
                 )
 
     def _producers_of(self, outputs: Iterable[str]) -> set[Node]:
@@ -366,7 +378,7 @@ class Pipeline:
         producers = {o: n for n in self._nodes for o in n.outputs}
         for name in outputs:
             if name not in producers:
-                raise PipelineError(
+                raise SelectionError(
                     f"Dataset {name!r} is not produced by any node (it is a free input "
                     "of the pipeline), so no node can be selected to produce it."
                 )
@@ -474,5 +486,5 @@ def _check_names(names: Iterable[str], label: str) -> tuple[str, ...]:
     names = tuple(names)
     for name in names:
         if not isinstance(name, str):
-            raise PipelineError(f"Filter {label} takes names (strings), got {name!r}.")
+            raise SelectionError(f"Filter {label} takes names (strings), got {name!r}.")
     return names

@@ -28,7 +28,7 @@ from types import ModuleType
 from typing import Any
 
 import drupe
-from drupe_pipeline.errors import PipelineError, did_you_mean
+from drupe_pipeline.errors import PipelineError, SelectionError, did_you_mean
 from drupe_pipeline.pipeline import Pipeline
 
 DEFAULT = "__default__"
@@ -76,7 +76,7 @@ class PipelineRegistry:
         for name in wanted:
             if name not in registered:
                 known = sorted(registered)
-                raise PipelineError(
+                raise SelectionError(
                     f"No pipeline named {name!r} in {self.module_name}."
                     f"{did_you_mean(name, known)} Registered: {', '.join(known)}."
                 )

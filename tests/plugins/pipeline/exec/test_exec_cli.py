@@ -195,7 +195,7 @@ def test_only_missing_outputs_flag(tmp_path: Path) -> None:
 
 def test_unknown_pipeline_and_missing_version_fail_as_one_line(spaceflights: Path) -> None:
     done = drupe(spaceflights, "run", "--pipelines", "data_procesing", ok=False)
-    assert done.returncode == 1
+    assert done.returncode == 2  # a bad selection is bad usage
     assert "Did you mean 'data_processing'" in done.stderr
     assert "Traceback" not in done.stderr
     done = drupe(
