@@ -33,9 +33,7 @@ _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+|[^\W\d_A-Za-z]+")
 @lru_cache(maxsize=4096)
 def words(key: str) -> tuple[str, ...]:
     """The lower-case words of a key: ``"APIKey_v2"`` -> ``("api", "key", "v", "2")``."""
-    return tuple(
-        word.lower() for chunk in _CHUNKS.findall(key) for word in _WORDS.findall(chunk)
-    )
+    return tuple(word.lower() for chunk in _CHUNKS.findall(key) for word in _WORDS.findall(chunk))
 
 
 class SecretMask:

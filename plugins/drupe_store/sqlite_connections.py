@@ -9,11 +9,17 @@ on that file, and the connections stay open (SQLite's auto-checkpoint keeps
 the log short) until the process exits, or until more than `MAX_IDLE`
 databases sit unused.
 
-* One connection per thread: threads of a service session read at the same
-  time, and no thread waits behind another's query.
-* One write lock per database: threads of this process take turns in Python
-  instead of meeting in SQLite's busy handler, which sleeps and retries.
+* One writer connection, behind a write lock: threads of this process take
+  turns in Python instead of meeting in SQLite's busy handler (which sleeps
+  and retries), and the writer's page cache stays valid from one write to
+  the next (a connection that sees another one's commit must drop its cache).
   Other processes are still kept out by SQLite's own locking.
+* Group commit: a thread that gets the write lock writes the statements of
+  every thread queued behind it in one transaction, so eight threads of a
+  service pay for one commit instead of eight (one thread alone pays a
+  single-statement transaction, as before).
+* One reader connection per thread: threads of a service session read at the
+  same time, and no read waits behind a write.
 * Forks: a database belongs to the process that opened it (the cache is
   keyed by pid). A forked child opens its own, and never closes (nor even
   frees) its parent's connections, which would checkpoint and remove the
@@ -32,15 +38,33 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
+
+import drupe
+
+T = TypeVar("T")
+Retry = Callable[[Callable[[], Any]], Any]
 
 #: Databases no store uses any more whose connections stay open for the next store.
 MAX_IDLE = 4
 #: Per-connection page cache (KiB): writes touch a few pages, and listing reads an index.
-CACHE_KIB = 8000
+CACHE_KIB = 512
+
+
+class _Write:
+    """One statement waiting for its turn (``done`` once written or failed)."""
+
+    __slots__ = ("done", "error", "sql", "values")
+
+    def __init__(self, sql: str, values: tuple[Any, ...]) -> None:
+        self.sql = sql
+        self.values = values
+        self.done = False
+        self.error: BaseException | None = None
 
 
 class Database:
-    """One SQLite file as this process uses it: a write lock and a connection per thread."""
+    """One SQLite file as this process uses it: a locked writer, a reader per thread."""
 
     def __init__(
         self, path: Path, busy_timeout: float, prepare: Callable[[sqlite3.Connection], None]
@@ -53,20 +77,85 @@ class Database:
         self._connections: dict[int, sqlite3.Connection] = {}
         self._lock = threading.Lock()
         self._identity: tuple[int, int] | None = None
-        first = self.connection()
+        self._queue: list[_Write] = []
+        self._queue_lock = threading.Lock()
+
+        #: Use only while holding `write_lock`.
+        self.writer = self._connect()
         try:
-            prepare(first)
+            prepare(self.writer)
             self._identity = _identity(path)
         except BaseException:
-            self.close()
+            self.writer.close()
             raise
 
-    def connection(self) -> sqlite3.Connection:
-        """This thread's connection, opened on first use."""
+    def write(self, sql: str, values: tuple[Any, ...], retry: Retry) -> None:
+        """Run one write statement; it commits before this returns (maybe with others').
+
+        ``retry`` runs its argument again while SQLite reports the database
+        busy (another process writing) and turns SQLite errors into
+        `drupe.StoreError`.
+        """
+        pending = _Write(sql, values)
+        with self._queue_lock:
+            self._queue.append(pending)
+        with self.write_lock:
+            if not pending.done:  # else a thread ahead of us wrote it
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._commit(batch, retry)
+        if pending.error is not None:
+            raise pending.error
+
+    def _commit(self, batch: list[_Write], retry: Retry) -> None:
+        conn = self.writer
+        try:
+            if len(batch) > 1:
+
+                def together() -> None:
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        for item in batch:
+                            conn.execute(item.sql, item.values)
+                    except BaseException:
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        raise
+                    conn.execute("COMMIT")
+
+                try:
+                    retry(together)
+                    for item in batch:
+                        item.done = True
+                    return
+                except Exception:
+                    pass  # one bad statement: write each alone, so the others land
+            for item in batch:
+                sql, values = item.sql, item.values
+                try:
+                    retry(lambda: conn.execute(sql, values))  # noqa: B023 - called at once
+                except Exception as exc:
+                    item.error = exc
+                item.done = True
+        finally:
+            for item in batch:  # interrupted (KeyboardInterrupt): never leave a writer waiting
+                if not item.done:
+                    item.error = drupe.StoreError("the write was interrupted before it committed")
+                    item.done = True
+
+    def reader(self) -> sqlite3.Connection:
+        """This thread's connection for reading, opened on first use."""
         ident = threading.get_ident()
         conn = self._connections.get(ident)
         if conn is not None:
             return conn
+        conn = self._connect()
+        with self._lock:
+            self._prune()
+            self._connections[ident] = conn
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
             self.path,
             timeout=self.busy_timeout,
@@ -81,9 +170,6 @@ class Database:
         except BaseException:
             conn.close()
             raise
-        with self._lock:
-            self._prune()
-            self._connections[ident] = conn
         return conn
 
     def _prune(self) -> None:
@@ -104,6 +190,8 @@ class Database:
             connections, self._connections = list(self._connections.values()), {}
         for conn in connections:
             conn.close()
+        with self.write_lock:
+            self.writer.close()  # last: it checkpoints the log when no one else has it open
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

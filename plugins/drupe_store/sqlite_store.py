@@ -9,7 +9,7 @@ covers the cases where SQLite returns "busy" at once.
 Cheap per session: the store is a thin handle on a `Database` of
 `drupe_store.sqlite_connections`, which keeps one connection per thread open
 for the life of the process (no open, schema check and checkpoint per
-session) and serialises this process's writers on a lock.
+session): one writer behind a lock, one reader per thread.
 """
 
 from __future__ import annotations
@@ -120,15 +120,12 @@ class SqliteStore:
                 raise self._error("use", exc) from exc
 
     def _write(self, sql: str, values: tuple[Any, ...]) -> None:
-        """One statement, its own transaction, this process's writers in turn."""
-        db = self._open_database()
-        conn = db.connection()
-        with db.write_lock:
-            self._retry(lambda: conn.execute(sql, values))
+        """One statement, committed when this returns (see `Database.write`)."""
+        self._open_database().write(sql, values, self._retry)
 
     def _read(self, body: Callable[[sqlite3.Connection], T]) -> T:
         """``body`` on this thread's connection, in one read transaction (one snapshot)."""
-        conn = self._open_database().connection()
+        conn = self._open_database().reader()
 
         def attempt() -> T:
             conn.execute("BEGIN")

@@ -156,6 +156,4 @@ def test_the_index_of_every_format_lists_the_tracked_files(repo: Path) -> None:
     for version in ("2", "3", "4"):
         git(repo, "update-index", "--index-version", version)
         listed = git(repo, "ls-files", "-z").encode().split(b"\0")
-        assert parse_index((repo / ".git" / "index").read_bytes()) == tuple(
-            p for p in listed if p
-        )
+        assert parse_index((repo / ".git" / "index").read_bytes()) == tuple(p for p in listed if p)

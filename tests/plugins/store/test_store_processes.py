@@ -81,3 +81,18 @@ def test_eight_processes_writing_fifty_sessions_each_lose_nothing(
             assert conn.execute("SELECT count(*) FROM runs").fetchone() == (400,)
     else:
         assert not list((tmp_path / ".drupe" / "sessions").glob(".tmp-*"))
+
+
+def test_a_process_leaves_its_sessions_checkpointed_when_it_exits(tmp_path: Path) -> None:
+    process = _kit("many", str(tmp_path), "sqlite", "5")
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    database = tmp_path / ".drupe" / "sessions.db"
+    # The connections stayed open across the 5 sessions; the exit closed them and the
+    # last close folded the log into the database file.
+    assert not database.with_name("sessions.db-wal").exists()
+    import sqlite3
+
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM sessions").fetchone() == (5,)
+    conn.close()

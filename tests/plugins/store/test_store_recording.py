@@ -311,3 +311,21 @@ def test_sessions_are_found_by_id_prefix_or_by_their_random_tail(
         with pytest.raises(drupe.StoreError, match="no session 'nope'"):
             history.get_session("nope")
         assert history.get_session("latest")["session_id"] == sessions[-1]
+
+
+def test_a_run_is_found_by_its_id_alone(tmp_path: Path, backend: str) -> None:
+    s = drupe.ServiceSession.create(plugins=plugins_for(tmp_path, backend), entry_points=False)
+    s.run(runtime_params={"alpha": 3})
+    s.run(runtime_params={"alpha": 4})
+    s.close()
+    with history_at(tmp_path, backend) as history:
+        runs = history.get_session(s.session_id)["runs"]
+        assert len(runs) == 2
+        store = history.store
+        for run in runs:
+            found = store.get_run(run["run_id"])  # type: ignore[attr-defined]
+            assert found == run
+            assert history.get_run(run["run_id"]) == run
+        assert store.get_run("no-such-run") is None  # type: ignore[attr-defined]
+        with pytest.raises(drupe.StoreError, match="no run 'no-such-run'"):
+            history.get_run("no-such-run")

@@ -152,3 +152,39 @@ def test_a_forked_child_cannot_use_or_close_its_parents_connection(tmp_path: Pat
     store.save_session({"session_id": "after", "created_at": "2026-01-03T00:00:00+00:00"})
     assert [r["session_id"] for r in store.list_sessions()] == ["after", "parent"]
     store.close()
+
+
+def test_a_store_file_deleted_between_sessions_is_created_again(tmp_path: Path) -> None:
+    path = tmp_path / "sessions.db"
+    first = SqliteStore(path)
+    first.save_session({"session_id": "one", "created_at": "2026-01-01T00:00:00+00:00"})
+    first.close()
+    for leftover in tmp_path.glob("sessions.db*"):
+        leftover.unlink()  # the process keeps its connection: it must notice the new file
+    second = SqliteStore(path)
+    second.save_session({"session_id": "two", "created_at": "2026-01-02T00:00:00+00:00"})
+    second.close()
+    assert path.exists()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT session_id FROM sessions").fetchall() == [("two",)]
+    conn.close()
+
+
+def test_a_forked_child_opens_its_own_connection_and_writes(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "sessions.db")
+    store.save_session({"session_id": "parent", "created_at": "2026-01-01T00:00:00+00:00"})
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            own = SqliteStore(tmp_path / "sessions.db")
+            own.save_session({"session_id": "child", "created_at": "2026-01-02T00:00:00+00:00"})
+            own.close()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    store.save_session({"session_id": "after", "created_at": "2026-01-03T00:00:00+00:00"})
+    assert [r["session_id"] for r in store.list_sessions()] == ["after", "child", "parent"]
+    store.close()
