@@ -6,7 +6,6 @@ Settings are read with ``getattr`` only: the settings object may be ``None``
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -77,6 +76,8 @@ class LoaderOptions:
             raise _fail(f"expected a dict, got {type(args).__name__}")
         for name in args:
             if name not in KNOWN_ARGS:
+                import difflib  # error path only
+
                 close = difflib.get_close_matches(str(name), list(KNOWN_ARGS), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 known = "; ".join(f"{k}: {v}" for k, v in KNOWN_ARGS.items())

@@ -9,9 +9,7 @@ Hidden files and folders (a name starting with ``.``) are invisible.
 from __future__ import annotations
 
 import os
-import tarfile
 import threading
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
@@ -109,6 +107,9 @@ class ArchiveSource(ConfSource):
         return self._contents
 
     def _read_all(self) -> dict[str, bytes]:
+        import tarfile  # only archives need these: keep them off every start-up
+        import zipfile
+
         contents: dict[str, bytes] = {}
         try:
             if self.location.name.endswith(".zip"):

@@ -9,7 +9,6 @@ selecting what does not exist (fix the ``drupe run`` flags; exit status 2), a
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 import drupe
@@ -43,6 +42,8 @@ def close_matches(name: str, candidates: Iterable[str], *, limit: int = 5) -> li
     pool = sorted(set(candidates))
     suffix = [c for c in pool if c.endswith("." + name)]
     prefix = [c for c in pool if c.startswith(name) and c != name] if name else []
+    import difflib  # error path only: keep it off every run's start-up
+
     spelled = difflib.get_close_matches(name, pool, n=limit, cutoff=0.6)
     return list(dict.fromkeys(suffix + spelled + prefix))[:limit]
 

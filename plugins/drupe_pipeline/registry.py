@@ -19,7 +19,6 @@ hand: it imports every subpackage of ``<package>.pipelines`` and calls its
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -187,6 +186,8 @@ def find_pipelines(package_name: str | None = None) -> dict[str, Pipeline]:
             "subpackages pipelines/<name>/ with a create_pipeline() function.",
             stacklevel=2,
         )
+    import pkgutil  # only find_pipelines() walks packages
+
     for info in sorted(pkgutil.iter_modules(search_path or []), key=lambda i: i.name):
         if not info.ispkg or info.name.startswith(("_", ".")):
             continue

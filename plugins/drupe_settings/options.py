@@ -10,7 +10,6 @@ rather than deep inside the plugin that reads it.
 from __future__ import annotations
 
 import copy
-import difflib
 import re
 import types
 from collections.abc import Mapping
@@ -142,6 +141,8 @@ def _private_copy(value: Any) -> Any:
 
 
 def _unknown_message(module: types.ModuleType, name: str, options: Mapping[str, Option]) -> str:
+    import difflib  # error path only
+
     close = difflib.get_close_matches(name, list(options), n=1)
     hint = f"did you mean {close[0]}? " if close else ""
     known = ", ".join(f"{o.name} ({o.plugin})" for o in sorted(options.values(), key=_by_name))

@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -214,6 +213,8 @@ def is_dirty(work_tree: Path) -> bool | None:
     git = shutil.which("git")
     if git is None:
         return None
+    import subprocess  # only inside a repository whose answer is not cached
+
     try:
         done = subprocess.run(
             [git, "-C", str(work_tree), "status", "--porcelain", "--untracked-files=no"],

@@ -14,7 +14,6 @@ that host's processes.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -22,6 +21,11 @@ from typing import Any
 
 @lru_cache(maxsize=1)
 def hostname() -> str:
+    uname = getattr(os, "uname", None)  # POSIX: the same name, without importing socket
+    if uname is not None:
+        return str(uname().nodename)
+    import socket
+
     return socket.gethostname()
 
 

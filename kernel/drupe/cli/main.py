@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -125,6 +124,8 @@ class DrupeGroup(click.Group):
     def _show_traceback(ctx: click.Context) -> None:
         state = ctx.find_object(CliState)
         if state is not None and state.verbose:
+            import traceback
+
             traceback.print_exc()
 
 
