@@ -9,8 +9,9 @@ names load on first use, so a plugin that only needs ``drupe.hookimpl``
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from drupe.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -39,6 +40,7 @@ _EXPORTS = {
     "StoreError": "drupe.errors",
     "UsageError": "drupe.errors",
     "build_plugin_manager": "drupe.plugin_manager",
+    "lazy_exports": "drupe.lazy",
     "canonical_name": "drupe.plugin_manager",
     "get_current_session": "drupe.session",
     "hookimpl": "drupe.markers",
@@ -75,21 +77,12 @@ __all__ = [
     "get_current_session",
     "hookimpl",
     "hookspec",
+    "lazy_exports",
     "new_id",
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'drupe' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:

@@ -18,8 +18,9 @@ package imports only the hooks module; the rest loads on first use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+import drupe
 from drupe_project.hooks import cli_commands, find_project_hook
 
 if TYPE_CHECKING:
@@ -51,15 +52,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'drupe_project' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = drupe.lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

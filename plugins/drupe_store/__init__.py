@@ -16,8 +16,9 @@ so ``drupe --help`` stays fast.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+import drupe
 from drupe_store.hooks import (
     after_close,
     after_run,
@@ -62,10 +63,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'drupe_store' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__, __dir__ = drupe.lazy_exports(__name__, _LAZY)

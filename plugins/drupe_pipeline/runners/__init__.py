@@ -34,11 +34,7 @@ RUNNER_NAMES: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'drupe_pipeline.runners' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__, __dir__ = drupe.lazy_exports(__name__, _LAZY)
 
 
 def runner_class(name: str) -> type[AbstractRunner] | None:
