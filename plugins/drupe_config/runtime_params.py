@@ -8,7 +8,6 @@ string holding ``${...}`` is not interpolated: it is the user's literal).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -81,6 +80,8 @@ def close_matches(parameters: Mapping[str, Any], path: Path) -> list[str]:
     for leaf in leaf_paths(parameters):
         for depth in range(1, len(leaf) + 1):
             candidates.add(dotted(leaf[:depth]))
+    import difflib  # only when a parameter is unknown
+
     return difflib.get_close_matches(dotted(path), sorted(candidates), n=3, cutoff=0.6)
 
 

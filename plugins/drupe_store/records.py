@@ -7,7 +7,7 @@ microseconds, so they sort as text.
 
 from __future__ import annotations
 
-import getpass
+import os
 import platform
 import traceback
 from collections.abc import Mapping
@@ -35,9 +35,16 @@ def seconds_between(start: str | None, end: str | None) -> float | None:
 
 
 def username() -> str | None:
+    """The user, as getpass.getuser() finds it, without importing getpass (and termios)."""
+    for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        name = os.environ.get(variable)
+        if name:
+            return name
     try:
-        return getpass.getuser()
-    except Exception:  # no USER variable and no passwd entry (some containers)
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError, AttributeError):  # no passwd entry (some containers)
         return None
 
 
