@@ -55,7 +55,10 @@ class Context:
 
         The config loader applies runtime parameters itself (it was created
         with them). When it has no ``parameters`` key, the runtime parameters
-        are all there is.
+        are all there is. Treat the result as read-only: it may be shared by
+        every run of a service session (the bundled config loader hands out
+        read-only views, which raise ``TypeError`` when changed), so copy
+        before you change anything.
         """
         try:
             params = self.config_loader["parameters"]
