@@ -183,3 +183,28 @@ def run_scheduled(
     if waiting:  # cannot happen with a valid pipeline; never end silently
         names = ", ".join(node.name for node in waiting)
         raise drupe.RunError(f"nodes never became ready: {names}")
+
+
+class PoolRunner(AbstractRunner):
+    """A runner that runs ready nodes at the same time in a pool of ``max_workers``."""
+
+    is_async = True
+    #: The most workers used when ``max_workers`` is not given (None: no cap).
+    default_cap: int | None = None
+
+    def __init__(self, max_workers: int | None = None) -> None:
+        if max_workers is not None and max_workers < 1:
+            raise drupe.RunError(
+                f"{type(self).__name__} max_workers must be >= 1, got {max_workers}"
+            )
+        self.max_workers = max_workers
+
+    def pool_size(self, pipeline: Pipeline) -> int:
+        """``max_workers``, else as many as nodes can run at once, up to `default_cap`."""
+        if self.max_workers:
+            return self.max_workers
+        widest = max((len(layer) for layer in pipeline.grouped_nodes), default=1)
+        return max(1, min(widest, self.default_cap or widest))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(max_workers={self.max_workers})"

@@ -32,7 +32,7 @@ from drupe_pipeline.datasets import MemoryDataset
 from drupe_pipeline.errors import NodeError
 from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress
-from drupe_pipeline.runners.base import AbstractRunner, MemoryReleaser, run_scheduled
+from drupe_pipeline.runners.base import MemoryReleaser, PoolRunner, run_scheduled
 from drupe_pipeline.runners.node_run import NO_HOOKS, NodeHooks, RunInfo, run_node
 
 MP_CONTEXT_ENV = "DRUPE_MP_CONTEXT"
@@ -111,7 +111,7 @@ def _run_in_worker(
     return {name: catalog.load(name) for name in memory_outputs}
 
 
-class ParallelRunner(AbstractRunner):
+class ParallelRunner(PoolRunner):
     """Runs nodes whose inputs are ready concurrently, in up to ``max_workers`` processes.
 
     Args:
@@ -119,12 +119,7 @@ class ParallelRunner(AbstractRunner):
             CPUs, at most as many as nodes can run at once).
     """
 
-    is_async = True
-
-    def __init__(self, max_workers: int | None = None) -> None:
-        if max_workers is not None and max_workers < 1:
-            raise drupe.RunError(f"ParallelRunner max_workers must be >= 1, got {max_workers}")
-        self.max_workers = max_workers
+    default_cap = os.cpu_count() or 1
 
     def _run_nodes(
         self,
@@ -136,8 +131,7 @@ class ParallelRunner(AbstractRunner):
         session: Any,
         progress: Progress,
     ) -> None:
-        widest = max((len(layer) for layer in pipeline.grouped_nodes), default=1)
-        workers = self.max_workers or max(1, min(os.cpu_count() or 1, widest))
+        workers = self.pool_size(pipeline)
         context = multiprocessing.get_context(start_method())
         bootstrap = worker_bootstrap(session)
         releaser = MemoryReleaser(pipeline, catalog)
@@ -172,9 +166,6 @@ class ParallelRunner(AbstractRunner):
                 releaser.node_done(node)
 
             run_scheduled(pipeline, submit, on_done, progress)
-
-    def __repr__(self) -> str:
-        return f"ParallelRunner(max_workers={self.max_workers})"
 
 
 def _check_picklable(node: Any, datasets: Mapping[str, Any], values: Mapping[str, Any]) -> None:

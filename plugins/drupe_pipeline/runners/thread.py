@@ -11,15 +11,14 @@ import contextvars
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-import drupe
 from drupe_pipeline.catalog import DataCatalog
 from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress
-from drupe_pipeline.runners.base import AbstractRunner, MemoryReleaser, run_scheduled
+from drupe_pipeline.runners.base import MemoryReleaser, PoolRunner, run_scheduled
 from drupe_pipeline.runners.node_run import RunInfo, run_node
 
 
-class ThreadRunner(AbstractRunner):
+class ThreadRunner(PoolRunner):
     """Runs nodes whose inputs are ready concurrently, in up to ``max_workers`` threads.
 
     Args:
@@ -27,12 +26,7 @@ class ThreadRunner(AbstractRunner):
             once, at most 8).
     """
 
-    is_async = True
-
-    def __init__(self, max_workers: int | None = None) -> None:
-        if max_workers is not None and max_workers < 1:
-            raise drupe.RunError(f"ThreadRunner max_workers must be >= 1, got {max_workers}")
-        self.max_workers = max_workers
+    default_cap = 8
 
     def _run_nodes(
         self,
@@ -44,8 +38,7 @@ class ThreadRunner(AbstractRunner):
         session: Any,
         progress: Progress,
     ) -> None:
-        widest = max((len(layer) for layer in pipeline.grouped_nodes), default=1)
-        workers = self.max_workers or min(8, widest)
+        workers = self.pool_size(pipeline)
         releaser = MemoryReleaser(pipeline, catalog)
 
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="drupe-node") as pool:
@@ -58,6 +51,3 @@ class ThreadRunner(AbstractRunner):
                 releaser.node_done(node)
 
             run_scheduled(pipeline, submit, on_done, progress)
-
-    def __repr__(self) -> str:
-        return f"ThreadRunner(max_workers={self.max_workers})"
