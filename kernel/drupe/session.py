@@ -16,7 +16,7 @@ import contextlib
 import os
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar, Token
 from pathlib import Path
 from types import MappingProxyType, TracebackType
@@ -491,6 +491,8 @@ class ServiceSession(AbstractSession):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._base_loader: ConfigLoader | None = None
+        # How a run's loader is made from its runtime params, decided once at create.
+        self._loader_for: Callable[[Mapping[str, Any]], ConfigLoader] = self._create_loader
         self._in_flight: set[str] = set()
         self._close_when_idle = False
         self._idle = threading.Condition(self._lock)
@@ -523,7 +525,9 @@ class ServiceSession(AbstractSession):
             open_store=True,
         )
         try:
-            session._base_loader = session._create_loader({})
+            base = session._base_loader = session._create_loader({})
+            if isinstance(base, RuntimeParamsAware):
+                session._loader_for = base.with_runtime_params  # derive, do not re-read
         except BaseException as exc:
             session._exception = exc
             session.close()
@@ -542,12 +546,7 @@ class ServiceSession(AbstractSession):
         """The body of `load_context`, without the open check: a run admitted before
         ``close()`` began must finish even when the session closes meanwhile."""
         base = self._base_loader
-        if isinstance(base, RuntimeParamsAware):
-            loader = base.with_runtime_params(params) if params else base
-        elif base is not None and not params:
-            loader = base
-        else:
-            loader = self._create_loader(params)
+        loader = self._loader_for(params) if params or base is None else base
         return self._new_context(params, loader, run_id)
 
     def run(
