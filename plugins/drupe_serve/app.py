@@ -355,25 +355,9 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return json_response(500, {"error": f"internal error ({type(exc).__name__})"})
 
 
-def build_app(
-    session: drupe.ServiceSession,
-    *,
-    max_in_flight: int | None,
-    worker_threads: int | None,
-    pipelines: Iterable[str] | None,
-    close_session: bool,
-    recent_runs: int,
-    allowed_runners: Iterable[str] | None,
-) -> Starlette:
-    service = RunService(
-        session,
-        max_in_flight=max_in_flight,
-        worker_threads=worker_threads,
-        pipelines=pipelines,
-        close_session=close_session,
-        recent_runs=recent_runs,
-        allowed_runners=allowed_runners,
-    )
+def build_app(session: drupe.ServiceSession, **options: Any) -> Starlette:
+    """The app for `drupe_serve.create_app`; ``options`` are `RunService`'s (typed there)."""
+    service = RunService(session, **options)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
