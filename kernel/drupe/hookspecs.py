@@ -186,6 +186,26 @@ def open_store(project: Project | None, settings: Any) -> SessionStore | None:
     """
 
 
+@hookspec(firstresult=True)
+def get_pipelines(session: AbstractSession) -> Mapping[str, Any] | None:
+    """Return the session's pipelines by name (``"__default__"`` included), or ``None``.
+
+    Answered by the bundled ``pipeline`` plugin from the project's pipeline
+    registry. For tools that show or explore a project (the notebook
+    extension, completions) without importing the plugin that owns pipelines.
+    """
+
+
+@hookspec(firstresult=True)
+def get_catalog(session: AbstractSession, context: Context) -> Any:
+    """Return a data catalog built from ``context``'s configuration, or ``None``.
+
+    Answered by the bundled ``pipeline`` plugin. The catalog is fresh (not
+    the one of any run) and offers at least ``load(name)``, ``save(name,
+    data)``, ``exists(name)`` and ``names()``.
+    """
+
+
 # --------------------------------------------------------------------------
 # Collected hooks
 # --------------------------------------------------------------------------
@@ -208,4 +228,19 @@ def add_hookspecs(plugin_manager: pluggy.PluginManager) -> None:
     Called once per plugin manager, after every plugin is registered and
     before registrations are validated, e.g.
     ``plugin_manager.add_hookspecs(my_plugin.hookspecs)``.
+    """
+
+
+@hookspec
+def run_summary(
+    session: AbstractSession, run: RunRequest, result: Mapping[str, Any] | None
+) -> Mapping[str, Sequence[Mapping[str, Any]]] | None:
+    """Return what this plugin has to tell about a finished run, or ``None``.
+
+    Called by ``drupe run`` after the run (``result`` is ``None`` when it
+    failed) to print its summary. Return ``{section: [entry, ...]}`` where
+    every entry is a JSON-friendly mapping with a ``"name"``: the bundled
+    ``pipeline`` plugin returns ``{"saved": [{"name": "model", "path": ...,
+    "version": ...}]}``. ``drupe run --json`` includes the sections as they
+    are; the text summary prints one line per entry.
     """

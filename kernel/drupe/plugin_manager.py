@@ -43,6 +43,8 @@ BUNDLED_PROVIDERS: Mapping[str, str] = {
     "create_config_loader": "config",
     "execute_run": "pipeline",
     "open_store": "store",
+    "get_pipelines": "pipeline",
+    "get_catalog": "pipeline",
 }
 
 
