@@ -20,7 +20,15 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-from drupe_pipeline.hooks import add_hookspecs, after_session_created, cli_commands, execute_run
+from drupe_pipeline.hooks import (
+    add_hookspecs,
+    after_session_created,
+    cli_commands,
+    execute_run,
+    get_catalog,
+    get_pipelines,
+    run_summary,
+)
 
 if TYPE_CHECKING:
     from drupe_pipeline.catalog import DataCatalog
@@ -105,8 +113,11 @@ __all__ = [
     "cli_commands",
     "execute_run",
     "find_pipelines",
+    "get_catalog",
+    "get_pipelines",
     "node",
     "pipeline",
+    "run_summary",
 ]
 
 

@@ -20,6 +20,7 @@ from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress, progress_for
 from drupe_pipeline.registry import PipelineRegistry
 from drupe_pipeline.runners import resolve_runner
+from drupe_pipeline.summary import note_saved
 
 _lock = threading.Lock()
 _registries: weakref.WeakKeyDictionary[Any, PipelineRegistry] = weakref.WeakKeyDictionary()
@@ -168,7 +169,7 @@ def execute(session: Any, context: Any, run: drupe.RunRequest) -> dict[str, Any]
         if remaining is None:
             return {}
         pipeline = remaining
-    return runner.run(
+    outputs: dict[str, Any] = runner.run(
         pipeline,
         catalog,
         hook,
@@ -177,3 +178,13 @@ def execute(session: Any, context: Any, run: drupe.RunRequest) -> dict[str, Any]
         session=session,
         progress=progress,
     )
+    note_saved(run.run_id, pipeline, catalog, root)
+    return outputs
+
+
+def session_catalog(session: Any, context: Any) -> DataCatalog:
+    """A fresh catalog for ``context`` (the ``get_catalog`` hook), not tied to any run."""
+    project = project_of(session, context)
+    root = project.root or getattr(session, "project_path", None)
+    _, parsed = catalog_config(session, context, root)
+    return DataCatalog.from_parsed(parsed, parameters=context.params)

@@ -28,6 +28,31 @@ def execute_run(session: Any, context: Any, run: Any) -> dict[str, Any]:
     return execute(session, context, run)
 
 
+@drupe.hookimpl(trylast=True)
+def get_pipelines(session: Any) -> dict[str, Any]:
+    """The project's registered pipelines, by name (loaded once per session)."""
+    from drupe_pipeline.execution import project_of, registry_for
+
+    return registry_for(session, project_of(session)).as_dict()
+
+
+@drupe.hookimpl(trylast=True)
+def get_catalog(session: Any, context: Any) -> Any:
+    """A fresh `DataCatalog` from ``context``'s configuration."""
+    from drupe_pipeline.execution import session_catalog
+
+    return session_catalog(session, context)
+
+
+@drupe.hookimpl
+def run_summary(run: Any) -> dict[str, Any] | None:
+    """The persisted datasets the run saved: ``{"saved": [{"name", "path", "version"}]}``."""
+    from drupe_pipeline.summary import SAVED
+
+    saved = SAVED.take(run.run_id)
+    return None if saved is None else {"saved": saved}
+
+
 @drupe.hookimpl
 def after_session_created(session: Any) -> None:
     """A service session loads the project's pipelines once, here, not on its first run."""

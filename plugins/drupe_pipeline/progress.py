@@ -112,16 +112,14 @@ def progress_for(session: Any) -> Progress:
     """The progress reporter for a run of ``session``.
 
     Under the ``drupe`` command (the session carries CLI metadata): a live
-    line when stderr is a terminal, INFO log lines otherwise (the
-    ``drupe_pipeline`` logger is raised to INFO when nothing configured it).
-    Elsewhere (notebooks, services): log lines, shown as the application's
-    logging configuration decides.
+    line when stderr is a terminal, INFO log lines otherwise (the command
+    shows INFO by default; ``-q`` hides them). Elsewhere (notebooks,
+    services): log lines, shown as the application's logging configuration
+    decides.
     """
     metadata = getattr(session, "metadata", None) or {}
     if "cli" in metadata:
         stream = sys.stderr
         if stream is not None and stream.isatty():
             return TerminalProgress(stream)
-        if log.level == logging.NOTSET:
-            log.setLevel(logging.INFO)
     return LogProgress()

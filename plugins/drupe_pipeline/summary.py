@@ -1,0 +1,74 @@
+"""What a run saved, for ``drupe run``'s summary (the kernel's ``run_summary`` hook).
+
+`execute` notes, once the runner returned, every persisted dataset the run's
+pipeline produced: its name, the file it went to (relative to the project
+when inside it) and the version it was saved under. ``drupe run`` asks for
+it through ``run_summary`` right after the run, so the notes are kept per
+run id, in one small bounded object: a process that runs many sessions
+(a service, a notebook) never holds more than `SavedDatasets.LIMIT` runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+
+def saved_entry(name: str, dataset: Any, root: Path | None, version: str) -> dict[str, Any]:
+    """``{"name", "type", "path", "version"}`` for one saved dataset (path/version may be None)."""
+    entry: dict[str, Any] = {"name": name, "type": type(dataset).__name__}
+    save_path = getattr(dataset, "save_path", None)
+    path: Path | None = None
+    if callable(save_path):
+        try:
+            path = Path(save_path())
+        except Exception:  # a dataset that cannot say where it saved still gets a line
+            path = None
+    if path is not None and root is not None:
+        with contextlib.suppress(ValueError):  # outside the project: keep it absolute
+            path = path.resolve().relative_to(Path(root).resolve())
+    entry["path"] = str(path) if path is not None else None
+    entry["version"] = version if getattr(dataset, "versioned", False) else None
+    return entry
+
+
+class SavedDatasets:
+    """The datasets saved by the most recent runs of this process, by run id."""
+
+    LIMIT = 32
+
+    def __init__(self) -> None:
+        self._runs: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def note(self, run_id: str, entries: Iterable[dict[str, Any]]) -> None:
+        with self._lock:
+            self._runs[run_id] = list(entries)
+            self._runs.move_to_end(run_id)
+            while len(self._runs) > self.LIMIT:
+                self._runs.popitem(last=False)
+
+    def take(self, run_id: str) -> list[dict[str, Any]] | None:
+        """The entries noted for ``run_id`` (forgotten once taken), or ``None``."""
+        with self._lock:
+            return self._runs.pop(run_id, None)
+
+
+#: Process-wide, bounded: moves onto the plugin instance once plugins are per session.
+SAVED = SavedDatasets()
+
+
+def note_saved(run_id: str, pipeline: Any, catalog: Any, root: Path | None) -> None:
+    """Record the persisted outputs of ``pipeline``'s nodes (the run succeeded)."""
+    entries = []
+    for name in sorted(pipeline.all_outputs()):
+        if name not in catalog:
+            continue
+        dataset = catalog.get(name)
+        if getattr(dataset, "persisted", False):
+            entries.append(saved_entry(name, dataset, root, run_id))
+    SAVED.note(run_id, entries)
