@@ -236,7 +236,7 @@ def _commit(git: Mapping[str, Any] | None) -> str:
 
 
 def _table(records: Sequence[Mapping[str, Any]]) -> str:
-    header = ("ID", "STATUS", "KIND", "CREATED", "DURATION", "RUNS", "ENV", "COMMIT")
+    header = ("ID", "STATUS", "KIND", "CREATED", "DURATION", "RUNS", "RUN TIME", "ENV", "COMMIT")
     rows = [
         (
             str(r["session_id"]),
@@ -245,6 +245,7 @@ def _table(records: Sequence[Mapping[str, Any]]) -> str:
             _when(r.get("created_at")),
             _duration(r.get("duration_s")),
             str(r.get("run_count", len(r.get("runs") or ()))),
+            _duration(r.get("run_time_s")),
             str(r.get("env") or "-"),
             _commit(r.get("git")),
         )

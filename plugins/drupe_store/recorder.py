@@ -76,7 +76,13 @@ class SessionRecorder:
             started = self._runs.pop(run.run_id, None)
         if started is None:  # before_run of another plugin raised before ours ran
             started = records.run_record(run, self.mask, records.now())
-        self._save_run(records.finished_run(started, outputs=outputs, error=error))
+        finished = records.finished_run(started, outputs=outputs, error=error)
+        with self._lock:
+            # The session's total run time: the very figures the run records hold.
+            self.record["run_time_s"] = records.add_seconds(
+                self.record.get("run_time_s"), finished["duration_s"]
+            )
+        self._save_run(finished)
 
     def closed(self, exception: BaseException | None) -> None:
         self.record = records.closed_record(self.record, exception)

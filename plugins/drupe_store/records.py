@@ -34,6 +34,13 @@ def seconds_between(start: str | None, end: str | None) -> float | None:
     return round(delta.total_seconds(), 6)
 
 
+def add_seconds(total: float | None, more: float | None) -> float | None:
+    """``total + more`` for durations that may be unknown (``None``)."""
+    if more is None:
+        return total
+    return round((total or 0.0) + more, 6)
+
+
 def username() -> str | None:
     """The user, as getpass.getuser() finds it, without importing getpass (and termios)."""
     for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):
@@ -112,6 +119,7 @@ def session_record(
         "created_at": now(),
         "closed_at": None,
         "duration_s": None,
+        "run_time_s": None,
         "project_path": str(project_path),
         "package_name": project.package_name if project else None,
         "project_name": project.project_name if project else None,

@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from drupe import __version__
 from drupe.cli.lazy import LazyCommand
+from drupe.cli.logging_setup import configure_default_logging
 from drupe.cli.options import list_option, load_versions_callback, params_callback
 from drupe.cli.state import CliState, pass_state
 from drupe.errors import DrupeError, PluginError
-
-if TYPE_CHECKING:
-    from drupe.session import Session
 
 
 class DrupeClickError(click.ClickException):
@@ -159,6 +156,11 @@ def _verbose_option(ctx: click.Context, param: click.Parameter, value: bool) -> 
     return value
 
 
+def _quiet_option(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    ctx.ensure_object(CliState).quiet = value
+    return value
+
+
 @click.group(cls=DrupeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="drupe")
 @click.option(
@@ -190,22 +192,19 @@ def _verbose_option(ctx: click.Context, param: click.Parameter, value: bool) -> 
     expose_value=False,
     help="Show tracebacks and debug logs.",
 )
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    callback=_quiet_option,
+    is_eager=True,
+    expose_value=False,
+    help="Show only warnings and errors in the logs.",
+)
 @pass_state
 def cli(state: CliState) -> None:
     """drupe: create a session, load its context, run pipelines, keep the history."""
-    _configure_logging(state.verbose)
-
-
-def _configure_logging(verbose: bool) -> None:
-    import logging
-
-    root = logging.getLogger()
-    if not root.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
-    root.setLevel(logging.WARNING)
-    logging.getLogger("drupe").setLevel(logging.DEBUG if verbose else logging.INFO)
+    configure_default_logging(state.verbose, state.quiet)
 
 
 @cli.command()
@@ -294,6 +293,7 @@ def info(state: CliState, /, as_json: bool) -> None:
 @click.option("--conf-source", default=None, help="Configuration folder or archive.")
 @click.option("--only-missing-outputs", is_flag=True, help="Skip nodes whose outputs exist.")
 @click.option("--run-id", default=None, help="Use this run id instead of a generated one.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's result as JSON.")
 @pass_state
 def run(
     state: CliState,
@@ -302,20 +302,20 @@ def run(
     env: str | None,
     conf_source: str | None,
     run_id: str | None,
+    as_json: bool,
     **selection: Any,
 ) -> None:
-    """Run pipelines in a new session and record it."""
-    started = time.perf_counter()
-    session: Session
-    with state.create_session(
-        env=env, conf_source=conf_source, runtime_params=runtime_params
-    ) as session:
-        outputs: dict[str, Any] = session.run(run_id=run_id, **selection)
-    elapsed = time.perf_counter() - started
-    names = ", ".join(sorted(outputs)) if outputs else "none"
-    click.echo(
-        f"drupe: session {session.session_id} finished in {elapsed:.2f} s; free outputs: {names}",
-        err=True,
+    """Run pipelines in a new session, record it and summarise what it did."""
+    from drupe.cli.summary import run_with_summary
+
+    run_with_summary(
+        state,
+        as_json=as_json,
+        run_id=run_id,
+        selection=selection,
+        env=env,
+        conf_source=conf_source,
+        runtime_params=runtime_params,
     )
 
 

@@ -46,6 +46,8 @@ class CliState:
         self.disable_plugins: list[str] = []
         self.project_path: Path | None = None
         self.verbose = False
+        self.quiet = False
+        self._logging_applied = False
         self._manager: PluginManager | None = None
 
     def plugin_manager(self) -> PluginManager:
@@ -96,12 +98,28 @@ class CliState:
             arguments=list(sys.argv[1:]),
             params={k: _jsonable(v) for k, v in (ctx.params.items() if ctx else ())},
         )
-        return session_class.create(
+        session = session_class.create(
             project_path=project_path or self.project_path,
             plugins=[cli_plugin, *plugins],
             disable_plugins=self.disable_plugins,
             **kwargs,
         )
+        self._apply_project_logging(session)
+        return session
+
+    def _apply_project_logging(self, session: AbstractSession) -> None:
+        """``conf/logging.yml`` (or ``$DRUPE_LOGGING_CONFIG``), once per invocation."""
+        if self._logging_applied:
+            return
+        self._logging_applied = True
+        from drupe.cli.logging_setup import configure_project_logging
+
+        root = session.project.root if session.project is not None else None
+        try:
+            configure_project_logging(root, verbose=self.verbose, quiet=self.quiet)
+        except BaseException:
+            session.close()
+            raise
 
 
 def _jsonable(value: Any) -> Any:

@@ -110,6 +110,8 @@ def test_list_table_show_text_and_clear_errors(hello: Path) -> None:
         "CREATED",
         "DURATION",
         "RUNS",
+        "RUN",
+        "TIME",
         "ENV",
         "COMMIT",
     ]
