@@ -236,13 +236,18 @@ def _recorded_duration(session: AbstractSession, run_id: str | None) -> tuple[bo
     return True, None
 
 
-def _report(
+def summarise_run(
     session: AbstractSession,
     watch: RunWatch,
     *,
     outputs: Mapping[str, Any],
     error: BaseException | None,
 ) -> RunReport:
+    """The `RunReport` of the run ``watch`` saw in ``session`` (call it before the session closes).
+
+    ``outputs`` are the run's free outputs (empty when it failed), ``error``
+    what it raised. Shared by ``drupe run`` and the notebook's ``%run_drupe``.
+    """
     run = watch.run
     run_id = run.run_id if run is not None else None
     recorded, duration = _recorded_duration(session, run_id)
@@ -304,9 +309,9 @@ def run_with_summary(
                 outputs: dict[str, Any] = session.run(run_id=run_id, **selection)
             except Exception as exc:
                 if watch.run is not None:  # else nothing ran: the error says it all
-                    report = _report(session, watch, outputs={}, error=exc)
+                    report = summarise_run(session, watch, outputs={}, error=exc)
                 raise  # the session closes as failed, recording this very exception
-            report = _report(session, watch, outputs=outputs, error=None)
+            report = summarise_run(session, watch, outputs=outputs, error=None)
     except Exception as exc:
         if report is None or report.status == "succeeded":
             raise
