@@ -5,12 +5,19 @@ and every test starts with no configured project and leaves the process as
 it found it: the configured project (the one piece of process state the
 design allows), ``sys.path``, ``PYTHONPATH`` and modules imported from the
 test's temporary folder.
+
+Nothing is written into the user's home: `pytest_configure` points drupe's
+cache (``DRUPE_CACHE_DIR``) and IPython's and Jupyter's folders at one
+temporary folder per test process (each pytest-xdist worker has its own),
+removed when the process ends. Subprocesses inherit the variables.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +26,32 @@ import pytest
 import drupe_project
 
 pytest_plugins = ["drupe.testing"]
+
+#: Where tools would write under the user's home, and the folder name each gets instead.
+HOME_WRITERS = {
+    "DRUPE_CACHE_DIR": "drupe-cache",
+    "IPYTHONDIR": "ipython",
+    "JUPYTER_CONFIG_DIR": "jupyter-config",
+    "JUPYTER_DATA_DIR": "jupyter-data",
+    "JUPYTER_RUNTIME_DIR": "jupyter-runtime",
+    "MPLCONFIGDIR": "matplotlib",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="drupe-tests-"))
+    config.stash[_scratch_key] = folder
+    for variable, name in HOME_WRITERS.items():
+        os.environ[variable] = str(folder / name)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_scratch_key, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_scratch_key = pytest.StashKey[Path]()
 
 
 @pytest.fixture(autouse=True)

@@ -74,15 +74,18 @@ def one_line(error: BaseException) -> str:
 
 
 @contextmanager
-def errors_as_one_line(hint: str = "") -> Iterator[None]:
-    """Show any exception of the block as one line on stderr instead of a traceback."""
+def errors_as_one_line(hint: str = "", *, label: str = "error: ") -> Iterator[None]:
+    """Show any exception of the block as one line on stderr instead of a traceback.
+
+    ``hint`` is added to project errors (no project found, a bad path).
+    """
     try:
         yield
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as exc:
-        message = one_line(exc)
-        print(f"drupe: error: {message}{hint}", file=sys.stderr)
+        extra = hint if isinstance(exc, drupe.ProjectError) else ""
+        print(f"drupe: {label}{one_line(exc)}{extra}", file=sys.stderr)
 
 
 @magics_class
@@ -101,9 +104,9 @@ class DrupeMagics(Magics):
         """%reload_drupe [PATH] [--env ENV] [--params k=v,...] [--conf-source SRC]"""
         self.load_project(line)
 
-    def load_project(self, line: str) -> None:
+    def load_project(self, line: str, *, label: str = "error: ") -> None:
         """What ``%reload_drupe LINE`` does (also called by ``%load_ext``)."""
-        with errors_as_one_line(hint=_reload_hint(self.notebook)):
+        with errors_as_one_line(_reload_hint(self.notebook), label=label):
             options = parse(RELOAD_COMMAND, "%reload_drupe", line)
             if options is None:
                 return
@@ -208,7 +211,7 @@ def _failure_line(report: Any) -> str:
 
 def _reload_hint(notebook: DrupeNotebook) -> str:
     if notebook.session is None:
-        return " (give the project folder: %reload_drupe PATH)"
+        return "; load one with %reload_drupe PATH"
     return ""
 
 
@@ -216,7 +219,8 @@ def load(ipython: Any) -> None:
     """Register the magics on ``ipython`` and load the project from the working folder."""
     magics = DrupeMagics(ipython, DrupeNotebook(ipython.push))
     ipython.register_magics(magics)
-    magics.load_project("")
+    # Loading the extension worked even when no project is found from here: a note.
+    magics.load_project("", label="")
 
 
 def unload(ipython: Any) -> None:

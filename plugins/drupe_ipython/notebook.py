@@ -87,6 +87,12 @@ class DrupeNotebook:
             conf_source=options.conf_source,
         )
         try:
+            if session.project is None:
+                start = Path(options.project_path or Path.cwd()).resolve()
+                raise drupe.ProjectError(
+                    f"no drupe project found from {start} (a folder with a pyproject.toml "
+                    f"that has a [tool.drupe] table, or inside one)"
+                )
             context = session.load_context()
         except BaseException:
             session.close()
