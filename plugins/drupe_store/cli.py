@@ -59,14 +59,15 @@ def list_command(state: CliState, /, limit: int, status: str | None, as_json: bo
 
 
 @sessions.command("show")
-@click.argument("session_id")
+@click.argument("session_id", required=False, default="latest")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_state
 def show_command(state: CliState, /, session_id: str, as_json: bool) -> None:
     """Show everything recorded about one session, or about one run.
 
     SESSION_ID is an id, a unique prefix of it or of its random tail, or
-    "latest"; or the exact id of a run (as `drupe serve` returns it).
+    "latest" (alias "last", the default); or the exact id of a run (as
+    `drupe serve` returns it).
     """
     run: Mapping[str, Any] | None = None
     with _history(state) as history:

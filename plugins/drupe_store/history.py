@@ -20,6 +20,9 @@ from drupe_store.options import DEFAULT_FILES, STORE_DIR, StoreOptions
 #: The session id that names the newest session.
 LATEST = "latest"
 
+#: Names accepted for the newest session: ``latest`` and its short form ``last``.
+LATEST_NAMES = frozenset({LATEST, "last"})
+
 
 def open_backend(options: StoreOptions) -> drupe.SessionStore | None:
     """The bundled backend ``options`` ask for, or ``None`` when it has no place."""
@@ -67,14 +70,14 @@ class History:
     def get_session(self, session_id: str) -> Mapping[str, Any]:
         """The session (runs included) whose id is, or uniquely starts with, ``session_id``.
 
-        ``"latest"`` names the newest session. The random tail of an id
+        ``"latest"`` (or ``"last"``) names the newest session. The random tail of an id
         (``3fa9c01b7e`` in ``2026-...Z-3fa9c01b7e``) or its start works too.
         """
         prefix = session_id.strip()
         record = self.store.get_session(prefix) if prefix else None
         if record is not None:
             return record
-        if prefix == LATEST:
+        if prefix in LATEST_NAMES:
             newest = self.store.list_sessions(limit=1)
             if not newest:
                 raise drupe.StoreError(f"no session recorded yet in {self.describe()}")
