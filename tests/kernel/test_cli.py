@@ -65,6 +65,40 @@ def test_info_lists_every_plugin_with_distribution_and_hooks(tmp_path: Path) -> 
     assert {"project", "settings", "config", "pipeline", "store"} <= set(plugins)
 
 
+def test_info_says_who_answers_each_provider_hook_and_where_the_store_is(
+    tmp_path: Path,
+) -> None:
+    site = write_distribution(
+        tmp_path / "site",
+        "drupe-own-config",
+        plugins={"ownconfig": "drupe_own_config"},
+        modules={
+            "drupe_own_config.py": (
+                "import drupe\n"
+                "@drupe.hookimpl(tryfirst=True)\n"
+                "def create_config_loader(project):\n"
+                "    return None\n"
+            )
+        },
+    )
+    project = write_project(tmp_path / "proj", "proj_pkg")
+    done = drupe("info", "--json", cwd=project, env=with_site(site))
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["providers"]["create_config_loader"] == ["ownconfig", "config"]
+    assert data["providers"]["execute_run"] == ["pipeline"]
+    assert data["providers"]["get_pipelines"] == ["pipeline"]
+    expected = project / ".drupe" / "sessions.db"
+    assert data["store"] == {"location": str(expected), "type": "SqliteStore"}
+
+    text = drupe("info", cwd=project, env=with_site(site)).stdout
+    assert "create_config_loader  ownconfig, config" in text
+    assert f"session store: {expected} (SqliteStore)" in text
+    without = drupe("-p", "no:store", "info", cwd=project).stdout
+    assert "session store: none (sessions are not recorded)" in without
+    assert "open_store            nobody" in without
+
+
 def test_broken_plugin_fails_with_one_line_and_can_be_disabled(tmp_path: Path) -> None:
     site = write_distribution(
         tmp_path / "site",

@@ -216,8 +216,12 @@ def info(state: CliState, /, as_json: bool) -> None:
     start = (state.project_path or Path.cwd()).resolve()
     project = manager.hook.find_project(start=start)
     # Settings may register the project's own hooks or disable plugins: show those too.
-    manager.hook.load_settings(project=project, plugin_manager=manager)
+    settings = manager.hook.load_settings(project=project, plugin_manager=manager)
     manager.validate()
+    from drupe.cli.providers import providers, store_location
+
+    answers = providers(manager)
+    store = store_location(manager, project, settings) if answers.get("open_store") else None
     plugins: list[dict[str, Any]] = [
         {
             "name": p.name,
@@ -240,7 +244,14 @@ def info(state: CliState, /, as_json: bool) -> None:
     if as_json:
         click.echo(
             json.dumps(
-                {"drupe": __version__, "project": project_info, "plugins": plugins}, indent=2
+                {
+                    "drupe": __version__,
+                    "project": project_info,
+                    "plugins": plugins,
+                    "providers": answers,
+                    "store": store,
+                },
+                indent=2,
             )
         )
         return
@@ -259,6 +270,15 @@ def info(state: CliState, /, as_json: bool) -> None:
             click.echo(f"  {p['name']:<12} {origin}  hooks: {', '.join(p['hooks']) or '-'}")
         else:
             click.echo(f"  {p['name']:<12} {origin}  disabled ({p['disabled_by']})")
+    click.echo("provider hooks (the first plugin listed answers unless it passes):")
+    for hook_name, names in answers.items():
+        click.echo(f"  {hook_name:<21} {', '.join(names) or 'nobody'}")
+    where = (store or {}).get("location")
+    click.echo(
+        f"session store: {where} ({store['type']})"
+        if store and where
+        else "session store: none (sessions are not recorded)"
+    )
 
 
 @cli.command()
