@@ -26,6 +26,20 @@ def _history(state: CliState) -> Any:
     return history_for(state.plugin_manager(), start)
 
 
+def complete_session_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
+    """Shell completion: ``latest``, ``last`` and the recorded session ids, newest first."""
+    from click.shell_completion import CompletionItem
+
+    state = ctx.find_root().find_object(CliState) or CliState()
+    try:
+        with _history(state) as history:
+            records = history.list_sessions(limit=100)
+    except Exception:  # completion never prints an error
+        records = []
+    ids = ["latest", "last", *(str(r["session_id"]) for r in records)]
+    return [CompletionItem(i) for i in ids if i.startswith(incomplete)]
+
+
 @click.group("sessions")
 def sessions() -> None:
     """Query the recorded history of sessions and runs (drupe_store)."""
@@ -59,7 +73,7 @@ def list_command(state: CliState, /, limit: int, status: str | None, as_json: bo
 
 
 @sessions.command("show")
-@click.argument("session_id", required=False, default="latest")
+@click.argument("session_id", required=False, default="latest", shell_complete=complete_session_ids)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @pass_state
 def show_command(state: CliState, /, session_id: str, as_json: bool) -> None:
@@ -87,7 +101,7 @@ def show_command(state: CliState, /, session_id: str, as_json: bool) -> None:
 
 
 @sessions.command("rerun")
-@click.argument("session_id")
+@click.argument("session_id", shell_complete=complete_session_ids)
 @click.option(
     "--run",
     "run_id",

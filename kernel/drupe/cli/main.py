@@ -8,6 +8,7 @@ so ``drupe run`` imports plugins once, for its session.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ from drupe.cli.logging_setup import configure_default_logging
 from drupe.cli.options import list_option, load_versions_callback, params_callback
 from drupe.cli.state import CliState, pass_state
 from drupe.errors import DrupeError, PluginError
+
+#: Set by the shell completion scripts (click's convention for the program ``drupe``).
+COMPLETION_ENV_VAR = "_DRUPE_COMPLETE"
 
 
 class DrupeClickError(click.ClickException):
@@ -341,4 +345,8 @@ def run(
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``drupe`` console script."""
+    if COMPLETION_ENV_VAR in os.environ:  # the shell asks for completions: values too
+        from drupe.cli.completion import attach_value_completion
+
+        attach_value_completion(run)
     cli.main(args=argv, prog_name="drupe")

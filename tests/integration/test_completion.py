@@ -1,0 +1,88 @@
+"""Shell completion completes values (pipelines, nodes, tags, datasets, envs, session ids)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def complete(cwd: Path, line: str) -> list[str]:
+    """What bash would offer for ``line`` (click's bash protocol: ``type,value`` lines)."""
+    words = line.split(" ")
+    done = subprocess.run(
+        [sys.executable, "-c", "from drupe.cli.main import main; main()"],
+        cwd=cwd,
+        env={
+            **os.environ,
+            "_DRUPE_COMPLETE": "bash_complete",
+            "COMP_WORDS": line,
+            "COMP_CWORD": str(len(words) - 1),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # completion never prints errors or logs
+    return [item.partition(",")[2] for item in done.stdout.splitlines() if item]
+
+
+@pytest.fixture
+def hello(tmp_path: Path) -> Path:
+    project = tmp_path / "hello"
+    shutil.copytree(ROOT / "examples" / "hello", project, ignore=shutil.ignore_patterns(".drupe"))
+    return project
+
+
+def test_run_flags_complete_the_projects_names(hello: Path) -> None:
+    assert complete(hello, "drupe run --nodes ") == ["greet", "measure", "shout"]
+    assert complete(hello, "drupe run --nodes greet,s") == ["greet,shout"]
+    assert complete(hello, "drupe run --tags ") == ["report"]
+    assert complete(hello, "drupe run --pipelines g") == ["greet"]
+    assert complete(hello, "drupe run --to-outputs st") == ["stats"]
+    assert "loud_greeting:" in complete(hello, "drupe run --load-versions ")
+    assert complete(hello, "drupe run --env ") == ["local"]
+    assert complete(hello, "drupe run --runner th") == ["thread"]
+    assert not (hello / ".drupe").exists()  # completing records no session
+
+
+def test_session_ids_complete_for_show_and_rerun(hello: Path) -> None:
+    ran = subprocess.run(
+        [sys.executable, "-m", "drupe", "run"], cwd=hello, capture_output=True, timeout=120
+    )
+    assert ran.returncode == 0
+    offered = complete(hello, "drupe sessions show ")
+    assert offered[:2] == ["latest", "last"]
+    assert len(offered) == 3 and offered[2].startswith("20")
+    assert complete(hello, "drupe sessions rerun la") == ["latest", "last"]
+
+
+def test_a_broken_project_completes_nothing_quietly(hello: Path) -> None:
+    (hello / "src" / "hello" / "pipeline_registry.py").write_text("raise RuntimeError('x')\n")
+    assert complete(hello, "drupe run --nodes ") == []
+
+
+@pytest.mark.parametrize(
+    ("shell", "marker"),
+    [("bash", "complete -o nosort -F"), ("zsh", "compdef"), ("fish", "complete --no-files")],
+)
+def test_the_documented_setup_prints_a_script_for_each_shell(
+    tmp_path: Path, shell: str, marker: str
+) -> None:
+    done = subprocess.run(
+        ["drupe"] if shutil.which("drupe") else [sys.executable, "-m", "drupe"],
+        cwd=tmp_path,
+        env={**os.environ, "_DRUPE_COMPLETE": f"{shell}_source"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0
+    assert marker in done.stdout
