@@ -13,15 +13,18 @@ Fixtures:
 * ``session_factory``: create sessions (closed at teardown) with the plugins
   you choose.
 
-Plain helpers usable without pytest: `write_project`, `write_distribution`
-(a real ``.dist-info`` with ``drupe.plugins`` entry points), `HookRecorder`, `StaticConfig` (answers
-``create_config_loader`` from a dict) and `FunctionExecutor` (answers
-``execute_run`` by calling a function), so a test of a single plugin needs no
-other plugin.
+Plain helpers, importable without pytest installed (scripts, other test
+runners): `write_project`, `write_distribution` (a real ``.dist-info`` with
+``drupe.plugins`` entry points), `HookRecorder`, `StaticConfig` (answers
+``create_config_loader`` from a dict), `FunctionExecutor` (answers
+``execute_run`` by calling a function) and `SessionFactory`, so a test of a
+single plugin needs no other plugin. The fixtures are defined only when
+pytest is importable.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import textwrap
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -30,7 +33,6 @@ from typing import Any
 
 import attrs
 import pluggy
-import pytest
 
 from drupe.context import Context
 from drupe.markers import hookimpl
@@ -40,7 +42,13 @@ from drupe.session import AbstractSession, ServiceSession, Session
 
 @attrs.frozen
 class HookCall:
-    """One recorded hook call."""
+    """One recorded hook call.
+
+    Attributes:
+        name: the hook's name (``"before_run"``).
+        kwargs: the keyword arguments it was called with.
+        thread: the name of the thread that called it.
+    """
 
     name: str
     kwargs: Mapping[str, Any]
@@ -52,7 +60,9 @@ class HookRecorder:
 
     It attaches through ``add_hookspecs`` (which receives the plugin
     manager) so it sees every call from ``before_session_create`` on, and
-    needs no implementation of each hook.
+    needs no implementation of each hook. Takes no arguments; pass the
+    instance in ``plugins=[recorder]`` and read `calls`, `names()` or
+    `named(name)` afterwards. Thread-safe.
     """
 
     def __init__(self) -> None:
@@ -71,19 +81,24 @@ class HookRecorder:
         plugin_manager.add_hookcall_monitoring(before, after)
 
     def names(self, *, exclude: tuple[str, ...] = ("add_hookspecs", "cli_commands")) -> list[str]:
-        """The names of the recorded calls, in order."""
+        """The names of the recorded calls, in order, leaving out the hooks in ``exclude``."""
         with self._lock:
             return [call.name for call in self.calls if call.name not in exclude]
 
     def named(self, name: str) -> list[HookCall]:
-        """The recorded calls of one hook."""
+        """The recorded calls of the hook called ``name``, in order."""
         with self._lock:
             return [call for call in self.calls if call.name == name]
 
 
 @attrs.define
 class StaticConfigLoader:
-    """A read-only mapping of configuration, with runtime params applied to ``parameters``."""
+    """A read-only mapping of configuration, with runtime params applied to ``parameters``.
+
+    Args:
+        config: the configuration by key (``{"parameters": {...}, "catalog": {...}}``).
+        runtime_params: deep-merged over ``config["parameters"]`` when it is read.
+    """
 
     config: Mapping[str, Any]
     runtime_params: Mapping[str, Any] = attrs.field(factory=dict)
@@ -114,7 +129,13 @@ def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any
 
 
 class StaticConfig:
-    """A plugin answering ``create_config_loader`` from a dict (``{"parameters": {...}}``)."""
+    """A plugin answering ``create_config_loader`` from a dict.
+
+    Args:
+        config: the configuration by key, e.g. ``{"parameters": {"x": 1}}``
+            (default: empty parameters). The session's runtime params are
+            merged over ``parameters``, as the bundled loader does.
+    """
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         self.config = dict(config or {"parameters": {}})
@@ -125,7 +146,12 @@ class StaticConfig:
 
 
 class FunctionExecutor:
-    """A plugin answering ``execute_run`` by calling ``function(context, run)``."""
+    """A plugin answering ``execute_run`` by calling ``function(context, run)``.
+
+    Args:
+        function: called with the run's `Context` and `RunRequest`; what it
+            returns (a ``dict``) is what ``session.run()`` returns.
+    """
 
     def __init__(self, function: Callable[[Context, RunRequest], dict[str, Any]]) -> None:
         self.function = function
@@ -144,8 +170,13 @@ def write_project(
 ) -> Path:
     """Write a minimal project at ``root`` and return ``root``.
 
-    ``files`` maps relative paths to contents (dedented). ``tool`` adds keys
-    to ``[tool.drupe]`` (strings, booleans and lists of strings).
+    Args:
+        root: the project folder (created if missing).
+        package_name: the package under ``src/`` and ``[tool.drupe] package_name``.
+        files: relative paths to contents (dedented), e.g.
+            ``{"conf/base/parameters.yml": "x: 1"}``.
+        tool: more keys for ``[tool.drupe]`` (strings, numbers, booleans,
+            lists of strings).
     """
     root.mkdir(parents=True, exist_ok=True)
     table = {"package_name": package_name, **(tool or {})}
@@ -178,10 +209,16 @@ def write_distribution(
 ) -> Path:
     """Install a real (tiny) distribution into the folder ``site``; return ``site``.
 
-    ``plugins`` maps plugin names to entry-point values (``"module:attr"``)
-    in the ``drupe.plugins`` group; ``modules`` maps file names (relative to
-    ``site``) to source. Put ``site`` on ``sys.path`` (or ``PYTHONPATH``) and
-    drupe finds the plugins exactly as it finds installed ones.
+    Put ``site`` on ``sys.path`` (or ``PYTHONPATH``) and drupe finds the
+    plugins exactly as it finds installed ones.
+
+    Args:
+        site: the folder to install into (created if missing).
+        name: the distribution's name (``"drupe-timer"``).
+        version: its version.
+        plugins: plugin names to entry-point values (``"module"`` or
+            ``"module:attr"``) in the ``drupe.plugins`` group.
+        modules: file names relative to ``site`` to their source (dedented).
     """
     dist_info = site / f"{name.replace('-', '_')}-{version}.dist-info"
     dist_info.mkdir(parents=True, exist_ok=True)
@@ -207,32 +244,12 @@ def _toml_value(value: Any) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-@pytest.fixture
-def make_project(tmp_path: Path) -> Callable[..., Path]:
-    """Factory: ``make_project(package_name="demo", files={...}, tool={...}, name="proj")``."""
-    counter = iter(range(1_000_000))
-
-    def factory(
-        package_name: str = "demo_project",
-        *,
-        files: Mapping[str, str] | None = None,
-        tool: Mapping[str, Any] | None = None,
-        name: str | None = None,
-    ) -> Path:
-        root = tmp_path / (name or f"project{next(counter)}")
-        return write_project(root, package_name, files=files, tool=tool)
-
-    return factory
-
-
-@pytest.fixture
-def hook_recorder() -> HookRecorder:
-    """A fresh `HookRecorder`; pass it in ``plugins=[hook_recorder]``."""
-    return HookRecorder()
-
-
 class SessionFactory:
-    """Creates sessions and closes every one of them at teardown."""
+    """Creates sessions and closes every one of them at teardown (`close_all`).
+
+    ``session(...)`` and ``service(...)`` take the arguments of
+    `Session.create` and `ServiceSession.create`.
+    """
 
     def __init__(self) -> None:
         self.sessions: list[AbstractSession] = []
@@ -252,9 +269,40 @@ class SessionFactory:
             session.close()
 
 
-@pytest.fixture
-def session_factory() -> Iterator[SessionFactory]:
-    """`SessionFactory`: ``session_factory.session(...)`` / ``.service(...)``."""
-    factory = SessionFactory()
-    yield factory
-    factory.close_all()
+# The fixtures need pytest; the helpers above do not.
+if importlib.util.find_spec("pytest") is not None:
+    import pytest
+
+    @pytest.fixture
+    def make_project(tmp_path: Path) -> Callable[..., Path]:
+        """Factory writing projects under the test's ``tmp_path``; returns each project's root.
+
+        ``make_project(package_name="demo", files={...}, tool={...}, name="proj")``:
+        ``package_name``, ``files`` and ``tool`` as for `write_project`;
+        ``name`` is the folder (default ``project0``, ``project1``, ...).
+        """
+        counter = iter(range(1_000_000))
+
+        def factory(
+            package_name: str = "demo_project",
+            *,
+            files: Mapping[str, str] | None = None,
+            tool: Mapping[str, Any] | None = None,
+            name: str | None = None,
+        ) -> Path:
+            root = tmp_path / (name or f"project{next(counter)}")
+            return write_project(root, package_name, files=files, tool=tool)
+
+        return factory
+
+    @pytest.fixture
+    def hook_recorder() -> HookRecorder:
+        """A fresh `HookRecorder`; pass it in ``plugins=[hook_recorder]``."""
+        return HookRecorder()
+
+    @pytest.fixture
+    def session_factory() -> Iterator[SessionFactory]:
+        """`SessionFactory`: ``session_factory.session(...)`` / ``.service(...)``."""
+        factory = SessionFactory()
+        yield factory
+        factory.close_all()
