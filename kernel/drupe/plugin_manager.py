@@ -161,8 +161,21 @@ def _write_disk_cache(key: str, plugins: tuple[EntryPointPlugin, ...]) -> None:
         payload = {"key": key, "plugins": [p._asdict() for p in plugins]}
         tmp.write_text(json.dumps(payload), encoding="utf-8")
         os.replace(tmp, path)
+        _prune_disk_cache(path.parent, keep=path)
     except OSError:
         pass  # a read-only home only costs the next process a scan
+
+
+#: The disk cache keeps at most this many scans (one per interpreter and sys.path).
+CACHE_MAX_FILES = 16
+
+
+def _prune_disk_cache(folder: Path, keep: Path) -> None:
+    """Remove the least recently written scans beyond `CACHE_MAX_FILES` (a few kB each)."""
+    files = sorted(folder.glob("entry-points-*.json"), key=lambda f: f.stat().st_mtime_ns)
+    for old in files[: max(0, len(files) - CACHE_MAX_FILES)]:
+        if old != keep:
+            old.unlink(missing_ok=True)
 
 
 def _scan() -> tuple[EntryPointPlugin, ...]:

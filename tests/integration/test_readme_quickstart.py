@@ -22,7 +22,10 @@ def test_readme_has_the_install_and_main_job_and_the_test_command() -> None:
     assert "pip install -e ." in main_job and main_job.endswith(
         "cd examples/spaceflights && drupe run && drupe sessions list"
     )
-    assert "pip install -e '.[dev]'" in tests and tests.endswith("python -m pytest")
+    assert "pip install -e '.[dev]'" in tests and tests.endswith("python -m pytest -n auto")
+    # CI runs the README's command (plus quieter output), so the two stay in step.
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "python -m pytest -n auto " in ci
 
 
 def test_main_job_runs_and_is_recorded(tmp_path: Path) -> None:

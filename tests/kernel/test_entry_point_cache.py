@@ -60,3 +60,22 @@ def test_a_corrupt_cache_file_is_ignored(tmp_path: Path) -> None:
     again = probe(site, cache)
     assert again["scanned"] is True and "one" in again["names"]
     assert json.loads(next(cache.iterdir()).read_text())["plugins"]
+
+
+def test_the_disk_cache_is_bounded(tmp_path: Path) -> None:
+    from drupe.plugin_manager import CACHE_MAX_FILES
+
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    cache.mkdir()
+    for number in range(CACHE_MAX_FILES + 5):  # scans of other interpreters / sys.paths
+        stale = cache / f"entry-points-{number:08x}.json"
+        stale.write_text("{}", encoding="utf-8")
+        os.utime(stale, ns=(number * 10**9, number * 10**9))
+    write_distribution(
+        site, "drupe-test-one", plugins={"one": "drupe_test_one"}, modules={"drupe_test_one.py": ""}
+    )
+    assert probe(site, cache)["scanned"] is True
+    left = sorted(cache.glob("entry-points-*.json"))
+    assert len(left) == CACHE_MAX_FILES
+    assert not (cache / "entry-points-00000000.json").exists()  # the oldest went first
+    assert probe(site, cache)["scanned"] is False  # this process's own scan was kept
