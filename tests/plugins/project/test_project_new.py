@@ -57,7 +57,8 @@ def test_new_project_runs_with_drupe_run(tmp_path: Path) -> None:
     ran = drupe_cli("run", "--params", "name=team", cwd=root)
 
     assert ran.returncode == 0, ran.stderr
-    assert "free outputs: word_count" in ran.stderr
+    assert "output word_count = 2" in ran.stderr
+    assert "saved  message -> data/message.json" in ran.stderr
     saved = json.loads((root / "data" / "message.json").read_text(encoding="utf-8"))
     assert saved == {"text": "Hello, team!"}
 

@@ -66,7 +66,7 @@ ALL_NODES = {
 def test_hello_runs_and_returns_its_free_output(tmp_path: Path) -> None:
     done = drupe(_copy("hello", tmp_path), "run")
     assert ran(done) == ["greet", "shout", "measure"]
-    assert "free outputs: stats" in done.stderr
+    assert "output stats = {'characters': 15, 'words': 2}" in done.stderr
 
 
 def test_full_run_writes_versioned_outputs_under_the_run_id(spaceflights: Path) -> None:
