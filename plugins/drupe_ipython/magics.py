@@ -43,23 +43,49 @@ RELOAD_COMMAND = click.Command(
 )
 
 
-def run_command() -> click.Command:
-    """The ``drupe run`` command, whose options ``%run_drupe`` takes."""
+#: The options of ``drupe run`` that belong to the session, not to the selection.
+SESSION_OPTIONS = ("runtime_params", "env", "conf_source", "run_id", "as_json")
+
+
+def parse_run(line: str, project_path: Path | None) -> dict[str, Any] | None:
+    """``%run_drupe``'s options, parsed by the ``drupe run`` command itself.
+
+    The command may take flags contributed by plugins, which it asks the
+    CLI state's plugin manager for: the state gets the notebook's project.
+    Selection flags left at their defaults are dropped, as ``drupe run`` does.
+    """
+    from click.core import ParameterSource
+
+    from drupe.cli import CliState
     from drupe.cli.main import cli
 
+    state = CliState()
+    state.project_path = project_path
+    parent = click.Context(cli, info_name="drupe", obj=state)
     command = cli.commands["run"]
-    return command
+    parsed = parse(command, "%run_drupe", line, parent=parent)
+    if parsed is None:
+        return None
+    options, sources = parsed
+    return {
+        name: value
+        for name, value in options.items()
+        if name in SESSION_OPTIONS or sources.get(name) not in (None, ParameterSource.DEFAULT)
+    }
 
 
-def parse(command: click.Command, name: str, line: str) -> dict[str, Any] | None:
-    """The options ``line`` gives ``command`` (``None`` after ``--help`` printed the help)."""
+def parse(
+    command: click.Command, name: str, line: str, *, parent: click.Context | None = None
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The options ``line`` gives ``command`` and where each came from (``None`` after --help)."""
     try:
         args = shlex.split(line)
     except ValueError as exc:
         raise drupe.UsageError(f"{name}: {exc} (check the quotes)") from exc
     try:
-        with command.make_context(name, args) as ctx:
-            return dict(ctx.params)
+        with command.make_context(name, args, parent=parent) as ctx:
+            sources = {key: ctx.get_parameter_source(key) for key in ctx.params}
+            return dict(ctx.params), sources
     except click.exceptions.Exit:
         return None
     except click.ClickException as exc:
@@ -107,9 +133,10 @@ class DrupeMagics(Magics):
     def load_project(self, line: str, *, label: str = "error: ") -> None:
         """What ``%reload_drupe LINE`` does (also called by ``%load_ext``)."""
         with errors_as_one_line(_reload_hint(self.notebook), label=label):
-            options = parse(RELOAD_COMMAND, "%reload_drupe", line)
-            if options is None:
+            parsed = parse(RELOAD_COMMAND, "%reload_drupe", line)
+            if parsed is None:
                 return
+            options = parsed[0]
             self.notebook.reload(
                 NotebookOptions(
                     project_path=options["path"],
@@ -126,7 +153,8 @@ class DrupeMagics(Magics):
     def run_drupe(self, line: str = "") -> Any:
         """%run_drupe [drupe run flags]: run in a new session of the notebook's project."""
         with errors_as_one_line():
-            options = parse(run_command(), "%run_drupe", line)
+            project = self.notebook.project
+            options = parse_run(line, project.root if project is not None else None)
             if options is None:
                 return None
             return self._run(options)
