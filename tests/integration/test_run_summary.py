@@ -90,7 +90,9 @@ def test_the_summary_says_what_was_saved_where_the_values_and_the_recorded_durat
     assert "fitting details" not in err
     assert "\x1b[" not in err  # piped: plain text
 
+    # `drupe sessions show` without an id is the latest session; `last` is an alias.
     record = json.loads(drupe(project, "sessions", "show", "--json").stdout)
+    assert json.loads(drupe(project, "sessions", "show", "last", "--json").stdout) == record
     (run,) = record["runs"]
     version = run["run_id"]
     assert f"saved  model -> data/model.json/{version}/model.json (version {version})" in err
@@ -151,14 +153,6 @@ def test_a_failing_node_names_the_node_the_line_and_the_history_command(project:
     document = json.loads(as_json.stdout)
     assert document["status"] == "failed"
     assert document["error"]["location"]["line"] == number
-
-
-def test_sessions_show_defaults_to_the_latest_and_accepts_last(project: Path) -> None:
-    drupe(project, "run")
-    newest = json.loads(drupe(project, "sessions", "list", "--json").stdout)[0]
-    for args in (("show",), ("show", "last"), ("show", "latest")):
-        record = json.loads(drupe(project, "sessions", *args, "--json").stdout)
-        assert record["session_id"] == newest["session_id"]
 
 
 LOGGING_YML = """

@@ -18,7 +18,6 @@ import json
 import reprlib
 import sys
 import time
-import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -97,6 +96,8 @@ def error_location(error: BaseException, project_root: Path | None) -> ErrorLoca
     Without a project root, the innermost frame outside drupe and the Python
     installation. Paths inside the project are shown relative to it.
     """
+    import traceback  # error path only
+
     chain: list[BaseException] = []
     current: BaseException | None = error
     while current is not None and current not in chain and len(chain) < 10:
