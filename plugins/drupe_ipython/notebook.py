@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 import drupe
+from drupe.cli.logging_setup import configure_project_logging
 
 #: The names ``%load_ext drupe_ipython`` and ``%reload_drupe`` define in the user namespace.
 NAMESPACE_NAMES = ("session", "context", "catalog", "params", "pipelines")
@@ -73,6 +74,9 @@ class DrupeNotebook:
 
         The project path defaults to the one found last time, else the
         working folder (a Jupyter kernel starts in the notebook's folder).
+        The project's ``conf/logging.yml`` (or ``$DRUPE_LOGGING_CONFIG``)
+        configures logging, as for the ``drupe`` command; without one the
+        notebook's logging is left as it is.
         """
         project = self.project
         if options.project_path is None and project is not None and project.root is not None:
@@ -94,6 +98,7 @@ class DrupeNotebook:
                     f"that has a [tool.drupe] table, or inside one)"
                 )
             context = session.load_context()
+            configure_project_logging(session.project.root, verbose=False, quiet=False)
         except BaseException:
             session.close()
             raise

@@ -231,3 +231,32 @@ def test_unload_closes_the_session_and_records_it(hello: Path, shell: Interactiv
     )
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["status"] == "closed"
+
+
+def test_the_projects_logging_file_configures_the_notebooks_logging(
+    hello: Path, shell: InteractiveShell, tmp_path: Path
+) -> None:
+    import logging
+
+    log_file = tmp_path / "notebook.log"
+    (hello / "conf" / "logging.yml").write_text(
+        "version: 1\n"
+        "handlers:\n"
+        f"  file: {{class: logging.FileHandler, filename: {json.dumps(str(log_file))}}}\n"
+        "root: {level: INFO, handlers: [file]}\n",
+        encoding="utf-8",
+    )
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
+    try:
+        shell.run_line_magic("load_ext", "drupe_ipython")
+        shell.run_line_magic("run_drupe", "")
+        for handler in root.handlers:
+            handler.flush()
+        assert "running node greet" in log_file.read_text(encoding="utf-8")
+    finally:
+        for handler in root.handlers:
+            if handler not in saved[1]:
+                handler.close()
+        root.handlers[:] = saved[1]
+        root.setLevel(saved[0])
