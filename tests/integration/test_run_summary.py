@@ -124,6 +124,16 @@ def test_json_prints_one_document_for_scripts(project: Path) -> None:
     assert "INFO" not in done.stderr  # -q: warnings and errors only
 
 
+def test_json_still_prints_one_document_when_nothing_could_run(project: Path) -> None:
+    done = drupe(project, "run", "--json", "--env", "nope")
+    assert done.returncode == 1
+    document = json.loads(done.stdout)
+    assert document["status"] == "failed" and document["run_id"] is None
+    assert "configuration environment 'nope' not found" in document["error"]["message"]
+    assert document["history_command"] == f"drupe sessions show {document['session_id']}"
+    assert done.stderr.count("Error:") == 1
+
+
 def test_verbose_adds_debug_logs(project: Path) -> None:
     done = drupe(project, "-v", "run")
     assert done.returncode == 0, done.stderr

@@ -126,6 +126,13 @@ def _user_path(path: Path, project_root: Path | None) -> str | None:
     return text
 
 
+def error_message(error: BaseException) -> str:
+    """A `DrupeError`'s own message; anything else as ``unexpected Type: message``."""
+    if isinstance(error, DrupeError):
+        return str(error)
+    return f"unexpected {type(error).__name__}: {error}"
+
+
 def _json_value(value: Any) -> dict[str, Any]:
     """``{"value": v}`` when ``v`` is small plain JSON, else ``{"repr": "..."}``."""
     try:
@@ -141,7 +148,7 @@ def _json_value(value: Any) -> dict[str, Any]:
 class RunReport:
     """Everything the summary shows, as data (``--json`` prints `to_dict`)."""
 
-    session_id: str
+    session_id: str | None
     run_id: str | None
     status: str
     duration_s: float | None
@@ -256,11 +263,7 @@ def summarise_run(
         duration = round(watch.elapsed, 6)
     message = location = None
     if error is not None:
-        message = (
-            str(error)
-            if isinstance(error, DrupeError)
-            else f"unexpected {type(error).__name__}: {error}"
-        )
+        message = error_message(error)
         root = session.project.root if session.project is not None else None
         location = error_location(error, root)
     return RunReport(
@@ -302,7 +305,7 @@ def run_with_summary(
 ) -> None:
     """``drupe run``: create a session, run it, print the summary (or the JSON document)."""
     watch = RunWatch()
-    session: Session
+    session: Session | None = None
     report: RunReport | None = None
     try:
         with state.create_session(plugins=[watch], **create_kwargs) as session:
@@ -315,10 +318,26 @@ def run_with_summary(
             report = summarise_run(session, watch, outputs=outputs, error=None)
     except Exception as exc:
         if report is None or report.status == "succeeded":
+            if as_json:  # scripts still get one document saying what went wrong
+                _print(_not_run(session, exc), as_json)
             raise
         _print(report, as_json)
         raise RunFailedError(report, getattr(exc, "exit_code", 1)) from exc
     _print(report, as_json)
+
+
+def _not_run(session: AbstractSession | None, error: BaseException) -> RunReport:
+    """The report of a run that never started (no project, a bad selection, a broken plugin)."""
+    return RunReport(
+        session_id=session.session_id if session is not None else None,
+        run_id=None,
+        status="failed",
+        duration_s=None,
+        outputs={},
+        sections={},
+        error=error_message(error),
+        recorded=session is not None and session.store is not None,
+    )
 
 
 def _print(report: RunReport, as_json: bool) -> None:
