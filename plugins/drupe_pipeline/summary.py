@@ -18,21 +18,35 @@ from pathlib import Path
 from typing import Any
 
 
+def _shown(path: Path, root: Path | None) -> str:
+    """``path`` relative to the project when inside it, else absolute."""
+    if root is not None:
+        with contextlib.suppress(ValueError):  # outside the project: keep it absolute
+            return str(path.resolve().relative_to(Path(root).resolve()))
+    return str(path)
+
+
 def saved_entry(name: str, dataset: Any, root: Path | None, version: str) -> dict[str, Any]:
-    """``{"name", "type", "path", "version"}`` for one saved dataset (path/version may be None)."""
+    """One saved dataset: ``{"name", "type", "path", "version", "file"}``.
+
+    ``path`` is the dataset's own file path (its catalog ``filepath``),
+    ``version`` the version it was saved under (``None`` when unversioned)
+    and ``file`` the exact file written; any of them is ``None`` when the
+    dataset cannot say.
+    """
     entry: dict[str, Any] = {"name": name, "type": type(dataset).__name__}
+    filepath = getattr(dataset, "filepath", None)
+    entry["path"] = _shown(Path(filepath), root) if filepath is not None else None
+    versioned = bool(getattr(dataset, "versioned", False))
+    entry["version"] = version if versioned else None
+    file: str | None = None
     save_path = getattr(dataset, "save_path", None)
-    path: Path | None = None
     if callable(save_path):
         try:
-            path = Path(save_path())
+            file = _shown(Path(save_path()), root)
         except Exception:  # a dataset that cannot say where it saved still gets a line
-            path = None
-    if path is not None and root is not None:
-        with contextlib.suppress(ValueError):  # outside the project: keep it absolute
-            path = path.resolve().relative_to(Path(root).resolve())
-    entry["path"] = str(path) if path is not None else None
-    entry["version"] = version if getattr(dataset, "versioned", False) else None
+            file = None
+    entry["file"] = file
     return entry
 
 

@@ -95,7 +95,7 @@ def test_the_summary_says_what_was_saved_where_the_values_and_the_recorded_durat
     assert json.loads(drupe(project, "sessions", "show", "last", "--json").stdout) == record
     (run,) = record["runs"]
     version = run["run_id"]
-    assert f"saved  model -> data/model.json/{version}/model.json (version {version})" in err
+    assert f"saved  model -> data/model.json (version {version})" in err
     assert (project / "data" / "model.json" / version / "model.json").is_file()
     assert "output metrics = {'coef_count': 40, 'r2': 0.93}" in err  # reprlib sorts keys
     took = re.search(r"drupe: run succeeded in ([0-9.]+) s", err)
@@ -118,7 +118,8 @@ def test_json_prints_one_document_for_scripts(project: Path) -> None:
     }
     (saved,) = document["saved"]
     assert saved["name"] == "model" and saved["version"] == document["run_id"]
-    assert saved["path"] == f"data/model.json/{document['run_id']}/model.json"
+    assert saved["path"] == "data/model.json"
+    assert saved["file"] == f"data/model.json/{document['run_id']}/model.json"
     assert document["error"] is None
     assert document["history_command"] == f"drupe sessions show {document['session_id']}"
     assert "INFO" not in done.stderr  # -q: warnings and errors only

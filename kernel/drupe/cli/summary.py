@@ -208,7 +208,8 @@ def _entry_text(entry: Mapping[str, Any]) -> str:
     text = name + (f" -> {path}" if path else "")
     if version:
         text += f" (version {version})"
-    rest = {k: v for k, v in entry.items() if k not in {"name", "path", "version", "type"}}
+    shown = {"name", "path", "version", "type", "file"}
+    rest = {k: v for k, v in entry.items() if k not in shown and v is not None}
     if rest:
         text += "  " + "  ".join(f"{k}={v}" for k, v in rest.items())
     return text
