@@ -1,0 +1,56 @@
+"""What the pipeline plugin answers besides ``execute_run``: a session's pipelines, a
+catalog for its context, and the datasets a run saved (for ``drupe run``'s summary)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import drupe
+
+
+def test_pipelines_and_catalog_are_provided_through_kernel_hooks(exec_project: Path) -> None:
+    with drupe.Session.create(project_path=exec_project, save_on_close=False) as session:
+        hook = session.plugin_manager.hook
+        pipelines = hook.get_pipelines(session=session)
+        assert sorted(pipelines) == ["__default__", "adding", "failing"]
+        assert {n.name for n in pipelines["adding"].nodes} == {"double_a", "double_b", "add"}
+        catalog = hook.get_catalog(session=session, context=session.load_context())
+        assert catalog.load("params:start") == session.load_context().params["start"]
+        assert "saved_first" in catalog.names()
+
+
+def test_without_the_pipeline_plugin_nobody_answers(exec_project: Path) -> None:
+    with drupe.Session.create(
+        project_path=exec_project, save_on_close=False, disable_plugins=["pipeline"]
+    ) as session:
+        assert session.plugin_manager.hook.get_pipelines(session=session) is None
+
+
+def test_run_summary_lists_each_persisted_dataset_saved_once(exec_project: Path) -> None:
+    runs: list[drupe.RunRequest] = []
+
+    class Watch:
+        @drupe.hookimpl
+        def before_run(self, run: drupe.RunRequest) -> None:
+            runs.append(run)
+
+    with drupe.Session.create(
+        project_path=exec_project, save_on_close=False, plugins=[Watch()]
+    ) as session:
+        session.run(pipeline_names=["failing"], node_names=["save_first", "side"])
+        (run,) = runs
+        hook = session.plugin_manager.hook
+        (summary,) = [s for s in hook.run_summary(session=session, run=run, result={}) if s]
+        assert summary == {
+            "saved": [
+                {
+                    "name": "saved_first",
+                    "type": "JSONDataset",
+                    "path": "data/saved_first.json",
+                    "version": None,
+                    "file": "data/saved_first.json",
+                }
+            ]
+        }
+        # Taken once: a second ask (another caller, a retry) gets nothing stale.
+        assert [s for s in hook.run_summary(session=session, run=run, result={}) if s] == []
