@@ -318,11 +318,13 @@ def run_with_summary(
                 raise  # the session closes as failed, recording this very exception
             report = summarise_run(session, watch, outputs=outputs, error=None)
     except Exception as exc:
-        if report is None or report.status == "succeeded":
+        if report is None:
             if as_json:  # scripts still get one document saying what went wrong
                 _print(_not_run(session, exc), as_json)
             raise
         _print(report, as_json)
+        if report.status == "succeeded":
+            raise  # the run worked; closing the session failed, and says why
         raise RunFailedError(report, getattr(exc, "exit_code", 1)) from exc
     _print(report, as_json)
 
