@@ -177,20 +177,26 @@ class DrupeMagics(Magics):
         watch = RunWatch()
         project = notebook.project
         project_path = project.root if project is not None else base.project_path
-        with drupe.Session.create(
-            project_path=project_path,
-            env=env,
-            conf_source=conf_source,
-            runtime_params=params,
-            plugins=[watch, progress],
-        ) as session:
-            try:
-                outputs = session.run(run_id=run_id, **options)
-            except Exception as exc:
-                report = summarise_run(session, watch, outputs={}, error=exc)
-                self.last_report = report
-                raise drupe.RunError(_failure_line(report)) from exc
-            report = summarise_run(session, watch, outputs=outputs, error=None)
+        report = None
+        try:
+            with drupe.Session.create(
+                project_path=project_path,
+                env=env,
+                conf_source=conf_source,
+                runtime_params=params,
+                plugins=[watch, progress],
+            ) as session:
+                try:
+                    outputs = session.run(run_id=run_id, **options)
+                except Exception as exc:
+                    report = summarise_run(session, watch, outputs={}, error=exc)
+                    raise  # the session records the run's own exception
+                report = summarise_run(session, watch, outputs=outputs, error=None)
+        except Exception as exc:
+            if report is None or report.status == "succeeded":
+                raise
+            self.last_report = report
+            raise drupe.RunError(_failure_line(report)) from exc
         self.last_report = report
         if as_json:
             return report.to_dict()

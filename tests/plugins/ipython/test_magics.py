@@ -190,6 +190,15 @@ def test_a_failing_node_names_the_line_of_the_users_code(
     assert f"raised at src/hello/nodes.py:{line} in shout" in err
     assert "drupe sessions show " in err
     assert len(err.splitlines()) == 1
+    # The history keeps the node's own error, not the one-line summary of it.
+    failed = magics(shell).last_report
+    from drupe_store import open_history
+
+    with open_history(hello) as history:
+        record = history.get_session(failed.session_id)
+    assert record["status"] == "failed"
+    assert "ValueError: too quiet" in json.dumps(record["error"])
+    assert "raised at" not in json.dumps(record["error"])
 
 
 def test_no_project_and_a_broken_settings_are_one_line(
