@@ -35,6 +35,8 @@ HOME_WRITERS = {
     "JUPYTER_DATA_DIR": "jupyter-data",
     "JUPYTER_RUNTIME_DIR": "jupyter-runtime",
     "MPLCONFIGDIR": "matplotlib",
+    "XDG_CACHE_HOME": "cache",  # pip, and any tool that follows the XDG convention
+    "PIP_CACHE_DIR": "pip-cache",
 }
 
 
