@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from drupe.testing import write_project
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -47,7 +49,7 @@ def test_run_flags_complete_the_projects_names(hello: Path) -> None:
     assert complete(hello, "drupe run --tags ") == ["report"]
     assert complete(hello, "drupe run --pipelines g") == ["greet"]
     assert complete(hello, "drupe run --to-outputs st") == ["stats"]
-    assert "loud_greeting:" in complete(hello, "drupe run --load-versions ")
+    assert complete(hello, "drupe run --load-versions ") == []  # nothing is versioned
     assert complete(hello, "drupe run --env ") == ["local"]
     assert complete(hello, "drupe run --runner th") == ["thread"]
     assert not (hello / ".drupe").exists()  # completing records no session
@@ -62,6 +64,38 @@ def test_session_ids_complete_for_show_and_rerun(hello: Path) -> None:
     assert offered[:2] == ["latest", "last"]
     assert len(offered) == 3 and offered[2].startswith("20")
     assert complete(hello, "drupe sessions rerun la") == ["latest", "last"]
+
+
+def test_load_versions_completes_versioned_datasets_then_their_saved_versions(
+    tmp_path: Path,
+) -> None:
+    project = write_project(
+        tmp_path / "versioned",
+        "versioned",
+        files={
+            "src/versioned/pipeline_registry.py": (
+                "from drupe_pipeline import Pipeline, node\n"
+                "def register_pipelines():\n"
+                "    make = node(lambda: {'a': 1}, None, 'model', name='make')\n"
+                "    use = node(lambda m: m, 'model', 'copy', name='use')\n"
+                "    return {'__default__': Pipeline([make, use])}\n"
+            ),
+            "src/versioned/settings.py": "",
+            "conf/base/catalog.yml": (
+                "model:\n  type: JSONDataset\n  filepath: data/model.json\n  versioned: true\n"
+            ),
+        },
+    )
+    assert complete(project, "drupe run --load-versions ") == ["model:"]
+    assert complete(project, "drupe run --load-versions model:") == []  # none saved yet
+    for _ in range(2):
+        ran = subprocess.run(
+            [sys.executable, "-m", "drupe", "run"], cwd=project, capture_output=True, timeout=120
+        )
+        assert ran.returncode == 0, ran.stderr
+    saved = sorted(p.name for p in (project / "data" / "model.json").iterdir())
+    offered = complete(project, "drupe run --load-versions model:")
+    assert offered == [f"model:{version}" for version in reversed(saved)]  # newest first
 
 
 def test_a_broken_project_completes_nothing_quietly(hello: Path) -> None:

@@ -47,7 +47,7 @@ def _project_facts(ctx: click.Context) -> dict[str, Any]:
     cached: dict[str, Any] | None = root.meta.get("drupe.completion")
     if cached is not None:
         return cached
-    facts: dict[str, Any] = {"pipelines": {}, "datasets": set(), "root": None}
+    facts: dict[str, Any] = {"pipelines": {}, "datasets": set(), "versions": {}, "root": None}
     root.meta["drupe.completion"] = facts
     from drupe.cli.state import CliState
     from drupe.session import Session
@@ -71,13 +71,30 @@ def _project_facts(ctx: click.Context) -> dict[str, Any]:
             names = getattr(catalog, "names", None)
             if callable(names):
                 facts["datasets"].update(str(n) for n in names())
+            for pipeline in facts["pipelines"].values():  # pattern-made datasets too
+                for node in getattr(pipeline, "nodes", ()):
+                    facts["datasets"].update(getattr(node, "inputs", ()))
+                    facts["datasets"].update(getattr(node, "outputs", ()))
+            if catalog is not None:
+                facts["versions"] = _versions(catalog, facts["datasets"])
     except Exception:  # a broken project completes nothing rather than printing a traceback
         pass
-    for pipeline in facts["pipelines"].values():
-        for node in getattr(pipeline, "nodes", ()):
-            facts["datasets"].update(getattr(node, "inputs", ()))
-            facts["datasets"].update(getattr(node, "outputs", ()))
     return facts
+
+
+def _versions(catalog: Any, names: Iterable[str]) -> dict[str, list[str]]:
+    """The saved versions of each versioned dataset (``versions()``, newest last)."""
+    found: dict[str, list[str]] = {}
+    for name in sorted(names):
+        if name == "parameters" or name.startswith("params:"):
+            continue
+        try:
+            dataset = catalog.get(name)
+            if getattr(dataset, "versioned", False):
+                found[name] = [str(v) for v in dataset.versions()]
+        except Exception:  # a dataset that cannot be built or listed is left out
+            continue
+    return found
 
 
 def _nodes(ctx: click.Context) -> list[Any]:
@@ -123,11 +140,19 @@ def complete_datasets(ctx: click.Context, param: click.Parameter, incomplete: st
 
 
 def complete_load_versions(ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
-    """``dataset:`` for the catalog's datasets; the version part is left to the user."""
-    if ":" in incomplete.rpartition(",")[2]:
-        return []
-    items = complete_datasets(ctx, param, incomplete)
-    return [CompletionItem(item.value + ":", type="plain") for item in items]
+    """``dataset:`` for each versioned dataset, then the versions saved for it (newest first)."""
+    head, sep, last = incomplete.rpartition(",")
+    prefix = head + sep
+    versions: dict[str, list[str]] = _project_facts(ctx)["versions"]
+    name, colon, version = last.partition(":")
+    if not colon:
+        return [
+            CompletionItem(f"{prefix}{each}:") for each in sorted(versions) if each.startswith(last)
+        ][:COMPLETION_LIMIT]
+    saved = list(reversed(versions.get(name, [])))
+    return [CompletionItem(f"{prefix}{name}:{each}") for each in saved if each.startswith(version)][
+        :COMPLETION_LIMIT
+    ]
 
 
 def complete_envs(ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
