@@ -15,17 +15,22 @@ finds the project from the working folder and defines ``session``,
 * ``%load_node NODE`` writes a node's inputs (loaded from the catalog), its
   function's source and a call to it into the next cell.
 
-Entry point ``ipython`` in the ``drupe.plugins`` group: the plugin answers no
-session hook, so sessions outside IPython never import IPython. It talks to
-the pipeline plugin only through the kernel's ``get_pipelines`` and
-``get_catalog`` hooks.
+Entry point ``ipython`` in the ``drupe.plugins`` group (`IPythonPlugin`):
+the plugin answers no session hook, so sessions outside IPython never import
+IPython; being registered, it is listed by ``drupe info`` with its version.
+It talks to the pipeline plugin only through the kernel's ``get_pipelines``
+and ``get_catalog`` hooks.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["load_ipython_extension", "unload_ipython_extension"]
+__all__ = ["IPythonPlugin", "load_ipython_extension", "unload_ipython_extension"]
+
+
+class IPythonPlugin:
+    """The ``ipython`` plugin of a session: it implements no hook (the magics are IPython's)."""
 
 
 def load_ipython_extension(ipython: Any) -> None:

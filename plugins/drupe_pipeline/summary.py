@@ -1,11 +1,11 @@
 """What a run saved, for ``drupe run``'s summary (the kernel's ``run_summary`` hook).
 
 `execute` notes, once the runner returned, every persisted dataset the run's
-pipeline produced: its name, the file it went to (relative to the project
-when inside it) and the version it was saved under. ``drupe run`` asks for
-it through ``run_summary`` right after the run, so the notes are kept per
-run id, in one small bounded object: a process that runs many sessions
-(a service, a notebook) never holds more than `SavedDatasets.LIMIT` runs.
+pipeline produced: its name, its path (relative to the project when inside
+it), the version it was saved under and the exact file. ``drupe run`` asks
+for it through ``run_summary`` right after the run. The notes live on the
+session's `PipelinePlugin`, per run id and bounded: a service session that
+runs many times never holds more than `SavedDatasets.LIMIT` runs' notes.
 """
 
 from __future__ import annotations
@@ -72,17 +72,18 @@ class SavedDatasets:
             return self._runs.pop(run_id, None)
 
 
-#: Process-wide, bounded: moves onto the plugin instance once plugins are per session.
-SAVED = SavedDatasets()
+def saved_entries(
+    pipeline: Any, catalog: Any, root: Path | None, save_version: str
+) -> list[dict[str, Any]]:
+    """The persisted outputs of ``pipeline``'s nodes (the run succeeded), sorted by name.
 
-
-def note_saved(run_id: str, pipeline: Any, catalog: Any, root: Path | None) -> None:
-    """Record the persisted outputs of ``pipeline``'s nodes (the run succeeded)."""
+    ``save_version`` is the version versioned datasets saved under (the run id).
+    """
     entries = []
     for name in sorted(pipeline.all_outputs()):
         if name not in catalog:
             continue
         dataset = catalog.get(name)
         if getattr(dataset, "persisted", False):
-            entries.append(saved_entry(name, dataset, root, run_id))
-    SAVED.note(run_id, entries)
+            entries.append(saved_entry(name, dataset, root, save_version))
+    return entries

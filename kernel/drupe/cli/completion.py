@@ -7,9 +7,9 @@ flags, found the way a run would find them: a session of the project
 ``get_pipelines`` and ``get_catalog`` hooks. Completion never prints an
 error: anything that goes wrong completes nothing.
 
-`attach_value_completion` wires the completers to a command's options by
-their parameter names, so the flags may move (to the plugin that contributes
-them) without changing this module.
+`attach_value_completion` wires the completers to ``drupe run``'s options
+by their parameter names, the selection flags the executor plugin
+contributes (``run_options``) included.
 """
 
 from __future__ import annotations
@@ -189,11 +189,15 @@ RUN_COMPLETERS: dict[str, Callable[..., Any]] = {
 
 
 def attach_value_completion(
-    command: click.Command, completers: dict[str, Callable[..., Any]] = RUN_COMPLETERS
-) -> click.Command:
-    """Give ``command``'s options their value completers (by parameter name); return it."""
-    for param in command.params:
+    params: Iterable[click.Parameter], completers: dict[str, Callable[..., Any]] = RUN_COMPLETERS
+) -> None:
+    """Give the options among ``params`` their value completers, by parameter name.
+
+    ``drupe run`` calls it when the shell asks for completions, on its own
+    options and those the executor plugin contributed; an option that has a
+    completer of its own keeps it.
+    """
+    for param in params:
         completer = completers.get(param.name or "")
         if completer is not None and getattr(param, "_custom_shell_complete", None) is None:
             param._custom_shell_complete = completer
-    return command
