@@ -142,20 +142,19 @@ def rerun_command(
     recorded = Path(str(record.get("project_path") or "."))
     project_path = state.project_path or (recorded if recorded.is_dir() else Path.cwd())
     _warn_about_code(record.get("git"), git_info(project_path.resolve()))
-    session: drupe.Session
-    with state.create_session(
-        drupe.Session,
-        project_path=project_path,
+    from drupe.cli.summary import run_with_summary
+
+    click.echo(f"drupe: rerunning session {record['session_id']}", err=True)
+    run_with_summary(
+        state,
+        as_json=False,
+        run_id=None,
+        selection=recorded_selection(request),
         plugins=[RerunOf(str(record["session_id"]))],
+        project_path=project_path,
         env=record.get("env"),
         conf_source=record.get("conf_source"),
         runtime_params=params,
-    ) as session:
-        outputs = session.run(**recorded_selection(request))
-    names = ", ".join(sorted(outputs)) or "none"
-    click.echo(
-        f"drupe: session {session.session_id} reran {record['session_id']}; free outputs: {names}",
-        err=True,
     )
 
 

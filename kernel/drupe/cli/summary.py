@@ -18,7 +18,7 @@ import json
 import reprlib
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -302,14 +302,20 @@ def run_with_summary(
     as_json: bool,
     run_id: str | None,
     selection: Mapping[str, Any],
+    plugins: Iterable[Any] = (),
     **create_kwargs: Any,
 ) -> None:
-    """``drupe run``: create a session, run it, print the summary (or the JSON document)."""
+    """Create a session, run it once, print the summary (or the JSON document).
+
+    What ``drupe run`` does, and plugin commands that run a session too
+    (``drupe sessions rerun``): ``plugins`` and ``create_kwargs`` go to
+    `CliState.create_session`, ``run_id`` and ``selection`` to ``run()``.
+    """
     watch = RunWatch()
     session: Session | None = None
     report: RunReport | None = None
     try:
-        with state.create_session(plugins=[watch], **create_kwargs) as session:
+        with state.create_session(plugins=[watch, *plugins], **create_kwargs) as session:
             try:
                 outputs: dict[str, Any] = session.run(run_id=run_id, **selection)
             except Exception as exc:

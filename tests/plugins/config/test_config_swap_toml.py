@@ -105,7 +105,7 @@ def test_the_examples_executor_adds_its_own_drupe_run_flag(site: Path, tmp_path:
     assert "--show-params" in helped.stdout and "--tags" in helped.stdout
     shown = cli("run", "--show-params", "--params", "lr=0.9")
     assert shown.returncode == 0, shown.stderr
-    assert "free outputs: parameters" in shown.stderr
+    assert "output parameters = {" in shown.stderr and "'lr': 0.9" in shown.stderr
     mixed = cli("run", "--show-params", "--tags", "x")
     assert mixed.returncode == 2 and "'tags' means nothing" in mixed.stderr
     assert "--show-params" not in cli("-p", "no:params_report", "run", "--help").stdout

@@ -142,6 +142,8 @@ def test_rerun_reproduces_env_params_and_selection_and_warns_on_new_commits(hell
 
     same = drupe(hello, "sessions", "rerun", original["short_id"])
     assert "completed node shout (2/2)" in same.stderr  # the same selection: 2 of 3 nodes
+    assert f"drupe: rerunning session {original['session_id']}" in same.stderr
+    assert "drupe: run succeeded in" in same.stderr  # the same summary as drupe run
     assert "warning" not in same.stderr
 
     (hello / "README.md").write_text("changed\n")
