@@ -37,6 +37,8 @@ HOME_WRITERS = {
     "MPLCONFIGDIR": "matplotlib",
     "XDG_CACHE_HOME": "cache",  # pip, and any tool that follows the XDG convention
     "PIP_CACHE_DIR": "pip-cache",
+    # pip runs `rustc --version` for its user agent; rustup's proxy then writes its settings.
+    "RUSTUP_HOME": "rustup",
 }
 
 
