@@ -6,6 +6,7 @@ The server runs in a thread of the test process on a port the OS picks, so
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +21,7 @@ SECRET = "moto-secret-8f3b1c9e"
 def s3_endpoint() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
