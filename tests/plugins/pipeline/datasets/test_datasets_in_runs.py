@@ -82,9 +82,9 @@ def write_project(root: Path, bucket: str, credentials: dict[str, Any]) -> None:
     )
     for folder in ("conf/base", "conf/local", "data/01_raw"):
         (root / folder).mkdir(parents=True)
-    pd.DataFrame(
-        {"shuttle_type": ["F5", "F5", "A1"], "price": [100.0, 300.0, 50.0]}
-    ).to_csv(root / "data/01_raw/shuttles.csv", index=False)
+    pd.DataFrame({"shuttle_type": ["F5", "F5", "A1"], "price": [100.0, 300.0, 50.0]}).to_csv(
+        root / "data/01_raw/shuttles.csv", index=False
+    )
     catalog = {
         "shuttles": {"type": "pandas.CSVDataset", "filepath": "data/01_raw/shuttles.csv"},
         "summary": {
@@ -106,9 +106,7 @@ def write_project(root: Path, bucket: str, credentials: dict[str, Any]) -> None:
     }
     (root / "conf/base/catalog.yml").write_text(yaml.safe_dump(catalog))
     (root / "conf/base/parameters.yml").write_text("factor: 1\n")
-    (root / "conf/local/credentials.yml").write_text(
-        yaml.safe_dump({"object_store": credentials})
-    )
+    (root / "conf/local/credentials.yml").write_text(yaml.safe_dump({"object_store": credentials}))
 
 
 def drupe(root: Path, *args: str, ok: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
