@@ -113,6 +113,7 @@ def dataset_type(type_name: str, *, entry: str = "") -> DatasetType:
     if not isinstance(obj, type):
         raise DatasetError(f"{where}type {type_name!r} is not a class")
     if issubclass(obj, AbstractDataset):
+        check_installed(obj.requires, f"{where}type {type_name}")
         return DatasetType(type_name, obj, "drupe")
     if is_kedro_dataset(obj):
         return DatasetType(type_name, obj, "kedro")

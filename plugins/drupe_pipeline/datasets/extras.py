@@ -23,11 +23,15 @@ def require(module: str, extra: str) -> ModuleType:
 
 
 def missing(package: str, extra: str, what: str = "this dataset") -> MissingExtraError:
-    """The error for a missing ``package`` that ``drupe[extra]`` installs."""
+    """The error for a missing ``package`` that ``drupe[extra]`` installs.
+
+    An ``extra`` holding brackets is another distribution's
+    (``acme-datasets[toml]``) and is named as it is.
+    """
     top = package.split(".")[0]
+    target = extra if "[" in extra else f"drupe[{extra}]"
     return MissingExtraError(
-        f"{what} needs the Python package {top!r}, which is not installed: "
-        f"pip install 'drupe[{extra}]'"
+        f"{what} needs the Python package {top!r}, which is not installed: pip install '{target}'"
     )
 
 

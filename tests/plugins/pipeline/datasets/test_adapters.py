@@ -14,6 +14,8 @@ from drupe_pipeline import DataCatalog, DatasetError
 DUCK = '''
 import json
 
+from drupe_pipeline import FileDataset
+
 
 class Notes:
     """Not a drupe dataset, but it has load and save."""
@@ -28,6 +30,10 @@ class Notes:
     def save(self, data):
         with open(self.filepath, "w") as handle:
             json.dump(data, handle)
+
+
+class NeedsAcme(FileDataset):
+    requires = (("acme_no_such_package", "acme-datasets[fast]"),)
 
 
 class LoadOnly:
@@ -120,3 +126,15 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("kedro", "kedro_datas
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_third_party_dataset_names_its_own_extra_when_a_package_is_missing(
+    tmp_path: Path, duck_module: str
+) -> None:
+    config = {"fast": {"type": f"{duck_module}.NeedsAcme", "filepath": "f.bin"}}
+    with pytest.raises(DatasetError) as raised:
+        DataCatalog.from_config(config, root=tmp_path).get("fast")
+    assert str(raised.value) == (
+        f"catalog entry 'fast': type {duck_module}.NeedsAcme needs the Python package "
+        f"'acme_no_such_package', which is not installed: pip install 'acme-datasets[fast]'"
+    )
