@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -55,12 +56,22 @@ class DatasetType:
     kind: str
 
     def make(self, kwargs: dict[str, Any], version: Version | None) -> AbstractDataset:
+        from drupe_pipeline.datasets.adapters import DuckDataset, KedroDataset, accepts_keyword
+
         if self.kind == "drupe":
             if version is not None:
+                if not accepts_keyword(self.cls, "version"):
+                    raise DatasetError(
+                        f"type {self.name!r} cannot be versioned (it takes no version); "
+                        f"remove `versioned: true`"
+                    )
                 kwargs["version"] = version
             dataset: AbstractDataset = self.cls(**kwargs)
             return dataset
-        from drupe_pipeline.datasets.adapters import DuckDataset, KedroDataset
+        # Classes written for Kedro (or duck-typed) expect paths as strings.
+        for key in ("filepath", "path"):
+            if isinstance(kwargs.get(key), os.PathLike):
+                kwargs[key] = os.fspath(kwargs[key])
 
         if self.kind == "kedro":
             return KedroDataset(self.cls, self.name, version, **kwargs)
@@ -325,8 +336,11 @@ class CatalogConfig:
                 creds = copy.deepcopy(self._credentials[creds])
             secrets = _secrets(creds)
             kwargs["credentials"] = creds
-        if "filepath" in kwargs:
-            kwargs["filepath"] = resolve_dataset_path(kwargs["filepath"], self.root)
+        # Kedro's folder datasets (PartitionedDataset...) name their location `path`.
+        path_keys = ("filepath", "path") if kind.kind == "kedro" else ("filepath",)
+        for key in path_keys:
+            if key in kwargs:
+                kwargs[key] = resolve_dataset_path(kwargs[key], self.root)
         version = None
         if config.get("versioned"):
             version = Version(load=load_version, save=save_version)

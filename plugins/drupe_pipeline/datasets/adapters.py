@@ -51,8 +51,6 @@ class KedroDataset(AbstractDataset):
     ) -> None:
         self._type = type_name
         self._filepath = kwargs.get("filepath") or kwargs.get("path")
-        if isinstance(kwargs.get("filepath"), os.PathLike):
-            kwargs["filepath"] = os.fspath(kwargs["filepath"])
         if version is not None:
             if not _has_base(cls, "kedro.io", "AbstractVersionedDataset"):
                 raise DatasetError(f"{type_name} is not a versioned Kedro dataset")

@@ -160,8 +160,8 @@ class FileDataset(AbstractDataset):
     # -- AbstractDataset ----------------------------------------------------
 
     def _load(self) -> Any:
-        path = self._load_path()
-        if not self._storage.is_file(path):
+        path = self._load_path()  # a versioned path is checked there already
+        if self._version is None and not self._storage.is_file(path):
             raise DatasetError(f"{self!r}: file {self._as_public(path)} does not exist")
         try:
             with self._storage.source(path) as source:

@@ -138,7 +138,8 @@ class FsspecStorage:
         self._options = dict(options)
         self._open_args = dict(open_args or {})
         self._fs: Any = None
-        self.root = self._filesystem_path(url)
+        #: The path inside the filesystem (the URL without its protocol).
+        self.root: str = self._connect()
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_fs": None}
@@ -149,12 +150,8 @@ class FsspecStorage:
             self._connect()
         return self._fs
 
-    def _filesystem_path(self, url: str) -> str:
-        self._connect()
-        path: str = self._fs._strip_protocol(url)
-        return path
-
-    def _connect(self) -> None:
+    def _connect(self) -> str:
+        """Create the filesystem; return the URL's path inside it."""
         try:
             from fsspec.core import url_to_fs
         except ImportError:
@@ -163,12 +160,13 @@ class FsspecStorage:
                 f"pip install 'drupe[fsspec]'"
             ) from None
         try:
-            self._fs, _ = url_to_fs(self._url, **self._options)
+            self._fs, path = url_to_fs(self._url, **self._options)
         except ImportError as exc:
             # fsspec names the package of the protocol (s3fs, gcsfs, adlfs...).
             raise DatasetError(f"{self._url}: {exc}".splitlines()[0]) from None
         except ValueError as exc:
             raise DatasetError(f"{self._url}: {exc}") from None
+        return str(path)
 
     def join(self, base: str, *parts: str) -> str:
         return posixpath.join(base, *parts)

@@ -141,6 +141,13 @@ def test_sql_table_without_a_url_says_where_to_put_it(tmp_path: Path) -> None:
         catalog.get("orders")
 
 
+def test_a_type_without_versions_refuses_versioned_true(tmp_path: Path) -> None:
+    config = {"orders": {"type": "pandas.SQLTableDataset", "table_name": "o", "versioned": True}}
+    catalog = DataCatalog.from_config(config, root=tmp_path, save_version="v")
+    with pytest.raises(DatasetError, match=r"'orders'.*cannot be versioned.*remove `versioned"):
+        catalog.get("orders")
+
+
 def test_load_and_save_args_reach_pandas(tmp_path: Path) -> None:
     (tmp_path / "raw.csv").write_text("id;price\n1;2,5\n", encoding="utf-8")
     config = {

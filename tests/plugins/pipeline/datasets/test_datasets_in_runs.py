@@ -156,8 +156,10 @@ def test_runs_on_s3_with_versions_and_only_missing_outputs(
     again = drupe(fleet, "run", "--only-missing-outputs")
     assert ran(again) == ["report"]
 
-    # a second version, then --load-versions picks the first one back
-    drupe(fleet, "run", "--run-id", R2, "--params", "factor=10")
+    # a second version (worker processes reach S3 and Kedro's class too), then
+    # --load-versions picks the first one back
+    parallel = drupe(fleet, "run", "--run-id", R2, "--params", "factor=10", "--runner", "parallel")
+    assert sorted(ran(parallel)) == ["keep", "report", "summarise"]
     with s3.open(f"{bucket}/reporting/report.csv") as handle:
         assert pd.read_csv(handle)["price"].tolist() == [2000.0, 500.0]
     drupe(fleet, "run", "--nodes", "report", "--load-versions", f"summary:{R1}")
