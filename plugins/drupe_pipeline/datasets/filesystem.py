@@ -29,8 +29,21 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from drupe_pipeline.datasets.base import DatasetError
+from drupe_pipeline.datasets.extras import missing
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*(::|://)")
+
+#: The drupe extra that installs the package of a protocol.
+PROTOCOL_EXTRAS = {
+    "s3": ("s3fs", "s3"),
+    "s3a": ("s3fs", "s3"),
+    "gs": ("gcsfs", "gcs"),
+    "gcs": ("gcsfs", "gcs"),
+    "abfs": ("adlfs", "azure"),
+    "abfss": ("adlfs", "azure"),
+    "az": ("adlfs", "azure"),
+    "adl": ("adlfs", "azure"),
+}
 
 #: Keys of ``fs_args`` that are options of ``open()``, not of the filesystem.
 _OPEN_ARGS = ("open_args_load", "open_args_save")
@@ -155,14 +168,15 @@ class FsspecStorage:
         try:
             from fsspec.core import url_to_fs
         except ImportError:
-            raise DatasetError(
-                f"{self._url} is on a remote filesystem, which needs fsspec: "
-                f"pip install 'drupe[fsspec]'"
-            ) from None
+            raise missing("fsspec", "fsspec", self._url) from None
         try:
             self._fs, path = url_to_fs(self._url, **self._options)
         except ImportError as exc:
-            # fsspec names the package of the protocol (s3fs, gcsfs, adlfs...).
+            protocol = self._url.split("://", 1)[0].rsplit("::", 1)[-1].lower()
+            if protocol in PROTOCOL_EXTRAS:
+                package, extra = PROTOCOL_EXTRAS[protocol]
+                raise missing(package, extra, self._url) from None
+            # fsspec names the package of other protocols itself.
             raise DatasetError(f"{self._url}: {exc}".splitlines()[0]) from None
         except ValueError as exc:
             raise DatasetError(f"{self._url}: {exc}") from None

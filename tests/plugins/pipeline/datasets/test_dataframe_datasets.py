@@ -208,3 +208,31 @@ def test_memory_filesystem_and_fs_args(tmp_path: Path) -> None:
     }
     DataCatalog.from_config(config).save("t", frame())
     same(DataCatalog.from_config(config).load("t"), frame())
+
+
+class _NoGcsfs:
+    """An import finder that makes gcsfs uninstallable for one test."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.split(".")[0] == "gcsfs":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+def test_a_filesystem_whose_package_is_missing_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "meta_path", [_NoGcsfs(), *sys.meta_path])
+    for name in [m for m in sys.modules if m.split(".")[0] == "gcsfs"]:
+        monkeypatch.delitem(sys.modules, name)
+    catalog = DataCatalog.from_config(
+        {"t": {"type": "pandas.CSVDataset", "filepath": "gs://bucket/t.csv"}}, root=tmp_path
+    )
+    with pytest.raises(DatasetError) as raised:
+        catalog.get("t")
+    assert str(raised.value) == (
+        "catalog entry 't': gs://bucket/t.csv needs the Python package 'gcsfs', "
+        "which is not installed: pip install 'drupe[gcs]'"
+    )
