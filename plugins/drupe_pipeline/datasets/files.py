@@ -57,7 +57,8 @@ class FileDataset(AbstractDataset):
         credentials: storage options of a remote filesystem (``key``,
             ``secret``, ``client_kwargs``...); ignored for local files.
         fs_args: more options of the filesystem; ``open_args_load`` holds
-            options of the remote ``open()`` used to read.
+            options of the remote ``open()`` used to read (``open_args_save``
+            is accepted and unused: a save uploads a finished local file).
     """
 
     #: Whether the file is opened in text mode.
