@@ -17,6 +17,7 @@ bases, so a project that uses no Kedro dataset never imports it.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import os
 from collections.abc import Callable
@@ -44,38 +45,55 @@ def missing_methods(cls: type) -> list[str]:
 
 
 class KedroDataset(AbstractDataset):
-    """A Kedro-ecosystem dataset used through drupe's catalog, runners and hooks."""
+    """A Kedro-ecosystem dataset used through drupe's catalog, runners and hooks.
+
+    The wrapped object is rebuilt from its class and arguments after
+    unpickling: many Kedro datasets hold filesystem methods that cannot be
+    pickled, and the parallel runner sends datasets to worker processes.
+    """
 
     def __init__(
         self, cls: type, type_name: str, version: Version | None = None, **kwargs: Any
     ) -> None:
         self._type = type_name
+        self._cls = cls
+        self._kwargs = copy.deepcopy(kwargs)  # the class may change what it is given
         self._filepath = kwargs.get("filepath") or kwargs.get("path")
-        if version is not None:
-            if not _has_base(cls, "kedro.io", "AbstractVersionedDataset"):
-                raise DatasetError(f"{type_name} is not a versioned Kedro dataset")
-            from kedro.io.core import Version as KedroVersion
-
-            kwargs["version"] = KedroVersion(load=version.load, save=version.save)
+        if version is not None and not _has_base(cls, "kedro.io", "AbstractVersionedDataset"):
+            raise DatasetError(f"{type_name} is not a versioned Kedro dataset")
         self._version = version
-        self._inner = cls(**kwargs)
+        self._inner: Any = None
+        self._build()
+
+    def _build(self) -> Any:
+        if self._inner is None:
+            kwargs = copy.deepcopy(self._kwargs)
+            if self._version is not None:
+                from kedro.io.core import Version as KedroVersion
+
+                kwargs["version"] = KedroVersion(load=self._version.load, save=self._version.save)
+            self._inner = self._cls(**kwargs)
+        return self._inner
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_inner": None}
 
     @property
     def inner(self) -> Any:
         """The wrapped Kedro dataset."""
-        return self._inner
+        return self._build()
 
     def _load(self) -> Any:
-        return self._inner.load()
+        return self._build().load()
 
     def _save(self, data: Any) -> None:
-        self._inner.save(data)
+        self._build().save(data)
 
     def _exists(self) -> bool:
-        return bool(self._inner.exists())
+        return bool(self._build().exists())
 
     def _release(self) -> None:
-        self._inner.release()
+        self._build().release()
 
     def _describe(self) -> dict[str, Any]:
         # Kedro's own _describe() may show options; credentials stay out by design here.
@@ -88,31 +106,45 @@ class KedroDataset(AbstractDataset):
 
 
 class DuckDataset(AbstractDataset):
-    """An object of any class with ``load()`` and ``save(data)``, used as a dataset."""
+    """An object of any class with ``load()`` and ``save(data)``, used as a dataset.
+
+    Like `KedroDataset`, it is rebuilt from its class and arguments after
+    unpickling, so a worker process gets its own.
+    """
 
     def __init__(self, factory: Callable[..., Any], type_name: str, **kwargs: Any) -> None:
         self._type = type_name
-        self._inner = factory(**kwargs)
-        lacking = missing_methods(type(self._inner))
+        self._factory = factory
+        self._kwargs = copy.deepcopy(kwargs)
+        self._inner: Any = None
+        lacking = missing_methods(type(self._build()))
         if lacking:
             raise DatasetError(f"{type_name} is not a dataset: {describe_missing(lacking)}")
 
-    @property
-    def inner(self) -> Any:
+    def _build(self) -> Any:
+        if self._inner is None:
+            self._inner = self._factory(**copy.deepcopy(self._kwargs))
         return self._inner
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_inner": None}
+
+    @property
+    def inner(self) -> Any:
+        return self._build()
+
     def _load(self) -> Any:
-        return self._inner.load()
+        return self._build().load()
 
     def _save(self, data: Any) -> None:
-        self._inner.save(data)
+        self._build().save(data)
 
     def _exists(self) -> bool:
-        exists = getattr(self._inner, "exists", None)
+        exists = getattr(self._build(), "exists", None)
         return bool(exists()) if callable(exists) else False
 
     def _release(self) -> None:
-        release = getattr(self._inner, "release", None)
+        release = getattr(self._build(), "release", None)
         if callable(release):
             release()
 

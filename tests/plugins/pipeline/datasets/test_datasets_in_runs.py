@@ -1,7 +1,7 @@
 """Real `drupe run`s of a small project whose data lives on a real S3-compatible server
-(moto) and in a kedro-datasets class: versions, --load-versions, --only-missing-outputs,
-dataset hooks, credentials from conf/local/credentials.yml kept out of the session store,
-and the one-line error of a missing extra."""
+(moto), through drupe's datasets and a kedro-datasets class: versions, --load-versions,
+--only-missing-outputs, dataset hooks, credentials from conf/local/credentials.yml kept
+out of the session store, and the one-line error of a missing extra."""
 
 from __future__ import annotations
 
@@ -100,7 +100,8 @@ def write_project(root: Path, bucket: str, credentials: dict[str, Any]) -> None:
         },
         "kedro_copy": {
             "type": "kedro_datasets.pandas.CSVDataset",
-            "filepath": "data/02_intermediate/summary.csv",
+            "filepath": f"s3://{bucket}/intermediate/summary.csv",
+            "credentials": "object_store",
             "versioned": True,
         },
     }
@@ -143,7 +144,7 @@ def test_runs_on_s3_with_versions_and_only_missing_outputs(
     first = drupe(fleet, "run", "--run-id", R1)
     assert sorted(ran(first)) == ["keep", "report", "summarise"]
     assert s3.isfile(f"{bucket}/primary/summary.parquet/{R1}/summary.parquet")
-    assert (fleet / f"data/02_intermediate/summary.csv/{R1}/summary.csv").is_file()
+    assert s3.isfile(f"{bucket}/intermediate/summary.csv/{R1}/summary.csv")
     # dataset hooks fire for drupe's datasets and for the Kedro class alike
     saved = (fleet / "src/fleet/saved.log").read_text().split()
     assert sorted(saved) == ["kedro_copy", "report", "summary"]
@@ -165,7 +166,9 @@ def test_runs_on_s3_with_versions_and_only_missing_outputs(
     drupe(fleet, "run", "--nodes", "report", "--load-versions", f"summary:{R1}")
     with s3.open(f"{bucket}/reporting/report.csv") as handle:
         assert pd.read_csv(handle)["price"].tolist() == [200.0, 50.0]
-    kedro_versions = sorted(p.name for p in (fleet / "data/02_intermediate/summary.csv").iterdir())
+    kedro_versions = sorted(
+        p.rsplit("/", 1)[-1] for p in s3.ls(f"{bucket}/intermediate/summary.csv")
+    )
     assert kedro_versions == [R1, R2]
 
     # the credentials never reach the session store, nor any output
