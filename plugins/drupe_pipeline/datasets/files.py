@@ -120,17 +120,21 @@ class FileDataset(AbstractDataset):
         return self._storage.url(path) if self._storage.remote else Path(path)
 
     def _load_path(self) -> str:
+        """The file a load reads; a versioned one is known to exist (one lookup each)."""
         if self._version is None:
             return self._path
-        version = self._version.load or self._saved_in_this_run()
+        version = self._version.load
         if version is None:
+            saved = self._saved_in_this_run()
+            if saved is not None:
+                return self._versioned_path(saved)
             found = self.versions()
             if not found:
                 raise DatasetError(
                     f"{self!r} has no saved version under {self._filepath}: run the nodes "
                     f"that produce it first"
                 )
-            version = found[-1]
+            return self._versioned_path(found[-1])
         path = self._versioned_path(version)
         if not self._storage.is_file(path):
             raise DatasetError(

@@ -236,3 +236,41 @@ def test_a_filesystem_whose_package_is_missing_names_the_extra(
         "catalog entry 't': gs://bucket/t.csv needs the Python package 'gcsfs', "
         "which is not installed: pip install 'drupe[gcs]'"
     )
+
+
+LOCAL_ONLY = """
+import sys
+from pathlib import Path
+
+from drupe_pipeline import DataCatalog
+
+root = Path(sys.argv[1])
+catalog = DataCatalog.from_config(
+    {
+        "rows": {"type": "JSONDataset", "filepath": "rows.json", "versioned": True},
+        "frame": {"type": "pandas.CSVDataset", "filepath": "frame.csv"},
+    },
+    root=root,
+    save_version="v1",
+)
+catalog.save("rows", [1, 2])
+assert catalog.load("rows") == [1, 2]
+print(sorted({m.split(".")[0] for m in sys.modules} & {"fsspec", "pandas", "polars", "s3fs"}))
+catalog.save("frame", __import__("pandas").DataFrame({"a": [1]}))
+catalog.load("frame")
+print(sorted({m.split(".")[0] for m in sys.modules} & {"fsspec", "s3fs", "polars"}))
+"""
+
+
+def test_local_files_never_import_fsspec_nor_unused_libraries(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", LOCAL_ONLY, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "[]"]
