@@ -8,7 +8,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-from conftest import HOME_WRITERS
+#: What would otherwise write under the home; tests/conftest.py points each at a temp folder.
+HOME_WRITERS = (
+    "DRUPE_CACHE_DIR",
+    "IPYTHONDIR",
+    "JUPYTER_CONFIG_DIR",
+    "JUPYTER_DATA_DIR",
+    "JUPYTER_RUNTIME_DIR",
+    "MPLCONFIGDIR",
+    "XDG_CACHE_HOME",
+    "PIP_CACHE_DIR",
+    "RUSTUP_HOME",
+)
 
 
 def test_every_tool_folder_points_into_the_temporary_folder() -> None:
