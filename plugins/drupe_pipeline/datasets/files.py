@@ -7,7 +7,9 @@ version asked for (``--load-versions name:version``), else the version this
 run saved (in any process), else the newest one on disk.
 
 Writes go to a temporary file in the target folder and are renamed into
-place, so a run killed mid-save never leaves half a file behind.
+place, so a run killed mid-save never leaves half a file behind; the file
+is fsynced before the rename and its folder after, so a power loss leaves
+the old file or the new one, never an empty one.
 """
 
 from __future__ import annotations
@@ -155,10 +157,13 @@ class FileDataset(AbstractDataset):
             if self.text:
                 with open(fd, mode, encoding=self._encoding, newline="") as handle:
                     self._write(handle, data)
+                    _flush_to_disk(handle)
             else:
                 with open(fd, mode) as handle:
                     self._write(handle, data)
+                    _flush_to_disk(handle)
             os.replace(tmp, path)
+            _sync_folder(path.parent)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -273,3 +278,20 @@ class CSVDataset(FileDataset):
         writer = csv.DictWriter(handle, fieldnames=fieldnames, **args)
         writer.writeheader()
         writer.writerows(rows)
+
+
+def _flush_to_disk(handle: Any) -> None:
+    """Push a written file's bytes to the disk before it is renamed into place."""
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX; Windows cannot open a folder, and needs not)."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
