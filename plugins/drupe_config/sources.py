@@ -204,12 +204,12 @@ class ArchiveSource(ConfSource):
             )
         with self._reading():
             if self._is_zip():
-                with zipfile.ZipFile(self.location) as archive, archive.open(member) as handle:
+                with zipfile.ZipFile(self.location) as zipped, zipped.open(member) as handle:
                     data = handle.read(MAX_MEMBER_BYTES + 1)  # the header's size may lie
             else:
-                with tarfile.open(self.location, "r:*") as archive:
-                    handle = archive.extractfile(member)
-                    data = handle.read(MAX_MEMBER_BYTES + 1) if handle is not None else b""
+                with tarfile.open(self.location, "r:*") as tarred:
+                    extracted = tarred.extractfile(member)
+                    data = extracted.read(MAX_MEMBER_BYTES + 1) if extracted is not None else b""
         if len(data) > MAX_MEMBER_BYTES:
             raise drupe.ConfigError(
                 f"{self.display(env, relative)} holds more than {MAX_MEMBER_BYTES:,} bytes; "
