@@ -31,7 +31,7 @@ def open_backend(options: StoreOptions) -> drupe.SessionStore | None:
         return JsonStore(options.path)
     from drupe_store.sqlite_store import SqliteStore
 
-    return SqliteStore(options.path)
+    return SqliteStore(options.path, busy_timeout=options.busy_timeout)
 
 
 class History:

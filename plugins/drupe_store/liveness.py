@@ -95,13 +95,20 @@ def effective_status(record: Mapping[str, Any]) -> str:
 
 
 def with_effective_status(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a session record (and its runs) with the reported status."""
+    """A copy of a session record (and its runs) with the reported status.
+
+    A run still ``running`` in a session that is no longer ``open`` (its final
+    record could not be written) or whose process is gone is ``interrupted``.
+    """
     copy = dict(record)
     status = effective_status(record)
     copy["status"] = status
-    if status == "interrupted" and "runs" in copy:
+    if "runs" in copy:
         copy["runs"] = [
-            {**run, "status": "interrupted"} if run.get("status") == "running" else run
+            {**run, "status": "interrupted"}
+            if run.get("status") == "running"
+            and (status != "open" or owner_alive(run) is False)
+            else run
             for run in copy["runs"]
         ]
     return copy

@@ -11,9 +11,11 @@ process already knew the answer, and the record written at close waits for
 it (at most `GIT_WAIT_S` seconds).
 
 Write failures: the record written at create must land (a broken store fails
-the session before any work is done). Later writes are logged and swallowed,
-so a full disk never turns a finished run into a failure, nor hides the
-exception a failing run raised.
+the session before any work is done), and so must a run's claim of its id (a
+reused run id is refused before the run starts). Later writes are retried
+(`drupe_store.final_writes`), then logged and swallowed, so a busy store or a
+full disk never turns a finished run into a failure, nor hides the exception
+a failing run raised.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 import drupe
 from drupe_store import records
+from drupe_store.final_writes import persist
 from drupe_store.gitinfo import GitProbe
 from drupe_store.masking import SecretMask
 from drupe_store.options import StoreOptions
@@ -46,6 +49,7 @@ class SessionRecorder:
         self.git = GitProbe.started(session.project_path)
         self.record = records.session_record(session, self.mask, self.git.current())
         self._runs: dict[str, dict[str, Any]] = {}
+        self._refused: set[str] = set()
         self._lock = threading.Lock()
 
     def created(self) -> None:
@@ -60,10 +64,18 @@ class SessionRecorder:
             ) from exc
 
     def run_started(self, run: drupe.RunRequest) -> None:
+        """Claim the run id (a reused one is refused: the run does not start) and record it."""
         record = records.run_record(run, self.mask, records.now())
+        try:
+            records.claim_run(self.store, record)
+        except records.RunIdTakenError:
+            with self._lock:
+                self._refused.add(run.run_id)
+            raise
+        except Exception as exc:
+            self._log_failure(record, exc)
         with self._lock:
             self._runs[run.run_id] = record
-        self._save_run(record)
 
     def run_finished(
         self,
@@ -74,8 +86,17 @@ class SessionRecorder:
     ) -> None:
         with self._lock:
             started = self._runs.pop(run.run_id, None)
+            if run.run_id in self._refused:  # its id belongs to another run: leave that alone
+                self._refused.discard(run.run_id)
+                return
         if started is None:  # before_run of another plugin raised before ours ran
             started = records.run_record(run, self.mask, records.now())
+            try:
+                records.claim_run(self.store, started)
+            except records.RunIdTakenError:
+                return
+            except Exception as exc:
+                self._log_failure(started, exc)
         self._save_run(records.finished_run(started, outputs=outputs, error=error))
 
     def closed(self, exception: BaseException | None) -> None:
@@ -87,16 +108,16 @@ class SessionRecorder:
         self._quietly(self.store.save_run, record)
 
     def _quietly(self, write: Any, record: Mapping[str, Any]) -> None:
-        try:
-            write(record)
-        except Exception as exc:
-            _log.error(
+        persist(write, record)
+
+    def _log_failure(self, record: Mapping[str, Any], exc: Exception) -> None:
+        _log.error(
                 "drupe_store: could not record %s of session %s: %s: %s",
-                "run " + str(record["run_id"]) if "run_id" in record else "the close",
-                self.record["session_id"],
-                type(exc).__name__,
-                exc,
-            )
+            "run " + str(record["run_id"]) if "run_id" in record else "the close",
+            self.record["session_id"],
+            type(exc).__name__,
+            exc,
+        )
 
 
 _recorders: weakref.WeakKeyDictionary[drupe.AbstractSession, SessionRecorder] = (

@@ -185,6 +185,37 @@ def finished_run(
     }
 
 
+class RunIdTakenError(drupe.StoreError):
+    """A run id the store already holds: refused before the run starts, nothing overwritten."""
+
+    def __init__(self, run_id: str, session_id: str | None) -> None:
+        owner = f" (by session {session_id})" if session_id else ""
+        super().__init__(
+            f"run id {run_id!r} is already recorded in the session store{owner}; run ids are "
+            f"unique per store: choose another --run-id (or leave it out for a fresh one)"
+        )
+        self.run_id = run_id
+        self.field = "run_id"
+
+
+def claim_run(store: drupe.SessionStore, record: Mapping[str, Any]) -> None:
+    """Write a run's first record, refusing a run id the store already holds.
+
+    Backends with an atomic ``add_run`` (both bundled ones) decide; for any
+    other store, a ``get_run`` check before ``save_run`` is the best it offers.
+    """
+    add_run = getattr(store, "add_run", None)
+    if callable(add_run):
+        add_run(record)
+        return
+    get_run = getattr(store, "get_run", None)
+    if callable(get_run):
+        found = get_run(str(record["run_id"]))
+        if found is not None:
+            raise RunIdTakenError(str(record["run_id"]), found.get("session_id"))
+    store.save_run(record)
+
+
 def check_status(status: str | None) -> None:
     """Refuse a status filter that no record can have."""
     if status is not None and status not in STATUSES:

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import drupe
 from drupe_store import sqlite_connections
 from drupe_store.liveness import hostname, run_with_effective_status, with_effective_status
-from drupe_store.records import check_status, short_id
+from drupe_store.records import RunIdTakenError, check_status, short_id
 from drupe_store.sqlite_schema import SCHEMA_VERSION, current_version, migrate
 from drupe_store.storage import prepare_folder
 
@@ -41,6 +41,9 @@ SAVE_SESSION = (
     "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET "
     "created_at = excluded.created_at, status = excluded.status, record = excluded.record, "
     "kind = excluded.kind, hostname = excluded.hostname, short_id = excluded.short_id"
+)
+ADD_RUN = (
+    "INSERT INTO runs (run_id, session_id, record, started_at, status) VALUES (?, ?, ?, ?, ?)"
 )
 SAVE_RUN = (
     "INSERT INTO runs (run_id, session_id, record, started_at, status) VALUES (?, ?, ?, ?, ?) "
@@ -164,15 +167,30 @@ class SqliteStore:
         )
 
     def save_run(self, record: Mapping[str, Any]) -> None:
-        self._write(
-            SAVE_RUN,
-            (
-                str(record["run_id"]),
-                str(record["session_id"]),
-                json.dumps(record, default=str),
-                record.get("started_at"),
-                record.get("status"),
-            ),
+        self._write(SAVE_RUN, self._run_values(record))
+
+    def add_run(self, record: Mapping[str, Any]) -> None:
+        """Record a new run; `RunIdTakenError` when the store already has its id (atomic)."""
+        run_id = str(record["run_id"])
+        try:
+            self._write(ADD_RUN, self._run_values(record))
+        except drupe.StoreError as exc:
+            if not isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise
+            owner = self._read(
+                lambda conn: conn.execute(
+                    "SELECT session_id FROM runs WHERE run_id = ?", (run_id,)
+                ).fetchone()
+            )
+            raise RunIdTakenError(run_id, owner[0] if owner else None) from None
+
+    def _run_values(self, record: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (
+            str(record["run_id"]),
+            str(record["session_id"]),
+            json.dumps(record, default=str),
+            record.get("started_at"),
+            record.get("status"),
         )
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:

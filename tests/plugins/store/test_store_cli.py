@@ -231,7 +231,7 @@ def test_settings_choose_the_json_backend(hello: Path) -> None:
     settings = hello / "src" / "hello" / "settings.py"
     settings.write_text('SESSION_STORE_ARGS = {"backend": "json", "mask_keys": ["name"]}\n')
     drupe(hello, "run", "--params", "name=secret-name")
-    (path,) = (hello / ".drupe" / "sessions").glob("*.json")
+    (path,) = (hello / ".drupe" / "sessions").glob("*.jsonl")
     assert "secret-name" not in path.read_text()
     assert not (hello / ".drupe" / "sessions.db").exists()
     record = sessions(hello, "show", "latest")
