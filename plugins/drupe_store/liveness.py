@@ -106,8 +106,7 @@ def with_effective_status(record: Mapping[str, Any]) -> dict[str, Any]:
     if "runs" in copy:
         copy["runs"] = [
             {**run, "status": "interrupted"}
-            if run.get("status") == "running"
-            and (status != "open" or owner_alive(run) is False)
+            if run.get("status") == "running" and (status != "open" or owner_alive(run) is False)
             else run
             for run in copy["runs"]
         ]

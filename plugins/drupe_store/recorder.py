@@ -112,7 +112,7 @@ class SessionRecorder:
 
     def _log_failure(self, record: Mapping[str, Any], exc: Exception) -> None:
         _log.error(
-                "drupe_store: could not record %s of session %s: %s: %s",
+            "drupe_store: could not record %s of session %s: %s: %s",
             "run " + str(record["run_id"]) if "run_id" in record else "the close",
             self.record["session_id"],
             type(exc).__name__,

@@ -42,9 +42,7 @@ SAVE_SESSION = (
     "created_at = excluded.created_at, status = excluded.status, record = excluded.record, "
     "kind = excluded.kind, hostname = excluded.hostname, short_id = excluded.short_id"
 )
-ADD_RUN = (
-    "INSERT INTO runs (run_id, session_id, record, started_at, status) VALUES (?, ?, ?, ?, ?)"
-)
+ADD_RUN = "INSERT INTO runs (run_id, session_id, record, started_at, status) VALUES (?, ?, ?, ?, ?)"
 SAVE_RUN = (
     "INSERT INTO runs (run_id, session_id, record, started_at, status) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (run_id) DO UPDATE SET session_id = excluded.session_id, "
