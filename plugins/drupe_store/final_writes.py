@@ -33,7 +33,7 @@ def persist(
     backoff: Sequence[float] = BACKOFF_S,
     sleep: Callable[[float], None] = time.sleep,
 ) -> bool:
-    """Write ``record``, retrying a failing store; ``False`` (and one ERROR log) if it never lands."""
+    """Write ``record``, retrying a failing store; ``False`` and one ERROR log if it fails."""
     error: Exception | None = None
     for attempt, pause in enumerate((0.0, *backoff)):
         if pause:
