@@ -101,14 +101,24 @@ def _contains(parts: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     return any(parts[i : i + size] == phrase for i in range(len(parts) - size + 1))
 
 
-def masked_keys(value: Any, prefix: str = "") -> list[str]:
-    """Dotted names of the masked values in ``value`` (to refuse replaying them)."""
-    found: list[str] = []
+def masked_paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Key paths of the masked values in ``value``, into lists too (an index is an ``int``)."""
+    found: list[tuple[Any, ...]] = []
     if isinstance(value, Mapping):
-        for key, item in value.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if item == MASK:
-                found.append(name)
-            else:
-                found.extend(masked_keys(item, name))
+        items: Iterable[tuple[Any, Any]] = ((str(k), v) for k, v in value.items())
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return found
+    for key, item in items:
+        path = (*prefix, key)
+        if item == MASK:
+            found.append(path)
+        else:
+            found.extend(masked_paths(item, path))
     return found
+
+
+def masked_keys(value: Any) -> list[str]:
+    """Dotted names of the masked values in ``value`` (to refuse replaying them)."""
+    return [".".join(map(str, path)) for path in masked_paths(value)]

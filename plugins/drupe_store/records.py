@@ -117,6 +117,7 @@ def session_record(
         "project_name": project.project_name if project else None,
         "env": session.env,
         "conf_source": session.conf_source,
+        "cwd": _cwd(),
         "runtime_params": mask.params(runtime_params),
         "username": username(),
         **owner(),
@@ -129,6 +130,26 @@ def session_record(
         "rerun_of": session.metadata.get("rerun_of"),
         "error": None,
     }
+
+
+def _cwd() -> str | None:
+    """The working folder, against which a relative ``conf_source`` is resolved on rerun."""
+    try:
+        return os.getcwd()
+    except OSError:  # the folder was deleted under the process
+        return None
+
+
+def recorded_conf_source(record: Mapping[str, Any]) -> str | None:
+    """A session's ``conf_source`` as it resolved then: relative ones against the recorded cwd."""
+    source = record.get("conf_source")
+    if source is None:
+        return None
+    text = str(source)
+    cwd = record.get("cwd")
+    if "://" in text or not cwd or os.path.isabs(os.path.expanduser(text)):
+        return text
+    return os.path.join(str(cwd), text)
 
 
 def short_id(session_id: str) -> str:

@@ -15,6 +15,7 @@ session): one writer behind a lock, one reader per thread.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -25,12 +26,18 @@ from typing import Any, TypeVar
 
 import drupe
 from drupe_store import sqlite_connections
-from drupe_store.liveness import hostname, run_with_effective_status, with_effective_status
+from drupe_store.liveness import (
+    AliveCache,
+    hostname,
+    run_with_effective_status,
+    with_effective_status,
+)
 from drupe_store.records import RunIdTakenError, check_status, short_id
 from drupe_store.sqlite_schema import SCHEMA_VERSION, current_version, migrate
 from drupe_store.storage import prepare_folder
 
 T = TypeVar("T")
+_log = logging.getLogger("drupe_store")
 
 BUSY_TIMEOUT_S = 30.0
 
@@ -202,52 +209,97 @@ class SqliteStore:
         return None if text is None else run_with_effective_status(json.loads(text))
 
     def get_session(self, session_id: str) -> dict[str, Any] | None:
-        def body(conn: sqlite3.Connection) -> dict[str, Any] | None:
+        def body(conn: sqlite3.Connection) -> tuple[Any, list[tuple[str, Any]]] | None:
             row = conn.execute(
                 "SELECT record FROM sessions WHERE session_id = ?", (session_id,)
             ).fetchone()
             if row is None:
                 return None
-            record: dict[str, Any] = json.loads(row[0])
-            record["runs"] = [
-                json.loads(r[0])
-                for r in conn.execute(
-                    "SELECT record FROM runs WHERE session_id = ? ORDER BY started_at, run_id",
-                    (session_id,),
-                )
-            ]
-            return record
+            runs = conn.execute(
+                "SELECT run_id, record FROM runs WHERE session_id = ? ORDER BY started_at, run_id",
+                (session_id,),
+            ).fetchall()
+            return row[0], runs
 
-        record = self._read(body)
-        return None if record is None else with_effective_status(record)
+        found = self._read(body)
+        if found is None:
+            return None
+        record = _readable(session_id, found[0])
+        if record is None:
+            raise drupe.StoreError(
+                f"the stored record of session {session_id} in {self.path} is unreadable; "
+                f"other sessions are fine (`drupe sessions list` skips it)"
+            )
+        runs = []
+        for run_id, text in found[1]:
+            try:
+                run = json.loads(text)
+            except (TypeError, ValueError):
+                run = None
+            if not isinstance(run, dict):
+                _log.warning(
+                    "drupe_store: skipping run %s: its stored record is unreadable", run_id
+                )
+                continue
+            runs.append(run)
+        record["runs"] = runs
+        return with_effective_status(record)
 
     def list_sessions(
         self, *, limit: int | None = 20, status: str | None = None
     ) -> list[Mapping[str, Any]]:
+        return list(self.iter_sessions(limit=limit, status=status))
+
+    def iter_sessions(
+        self, *, limit: int | None = 20, status: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Session records, newest first, one at a time: memory stays flat for any history.
+
+        Filtering and limits run in SQL, except that whether an ``open``
+        session was interrupted is decided while streaming (it depends on
+        processes alive now). A row whose record cannot be read is skipped
+        with a warning naming it.
+        """
         check_status(status)
         select = (
-            "SELECT record, (SELECT count(*) FROM runs WHERE runs.session_id = s.session_id) "
-            "FROM sessions AS s"
+            "SELECT session_id, record, "
+            "(SELECT count(*) FROM runs WHERE runs.session_id = s.session_id) FROM sessions AS s"
         )
         order = " ORDER BY created_at DESC, session_id DESC"
-        if status in ("open", "interrupted"):
-            # Whether an open session was interrupted is decided at read time.
-            sql = f"{select} WHERE status = 'open'{order}"
-            args: tuple[str, ...] = ()
-            if status == "interrupted":
-                sql = f"{select} WHERE status = 'open' AND hostname = ?{order}"
-                args = (hostname(),)
-            rows = self._read(lambda conn: conn.execute(sql, args).fetchall())
-            found: list[Mapping[str, Any]] = [r for r in _listed(rows) if r["status"] == status]
-            return found if limit is None else found[:limit]
-        params: list[Any] = [] if status is None else [status]
-        where = "" if status is None else " WHERE status = ?"
-        tail = "" if limit is None else " LIMIT ?"
-        params += [] if limit is None else [limit]
-        rows = self._read(
-            lambda conn: conn.execute(select + where + order + tail, params).fetchall()
-        )
-        return list(_listed(rows))
+        args: list[Any] = []
+        decided_later = status in ("open", "interrupted")
+        if status == "interrupted":
+            where = " WHERE status = 'open' AND hostname = ?"
+            args.append(hostname())
+        elif status is not None:
+            where = " WHERE status = ?"
+            args.append(status)
+        else:
+            where = ""
+        tail = ""
+        if limit is not None and not decided_later:
+            tail = " LIMIT ?"
+            args.append(limit)
+        conn = self._open_database().reader()
+        self._retry(lambda: conn.execute("BEGIN"))
+        try:
+            cursor = self._retry(lambda: conn.execute(select + where + order + tail, args))
+            shown = 0
+            alive = AliveCache()
+            for session_id, text, run_count in cursor:
+                if limit is not None and shown >= limit:
+                    break
+                record = _readable(session_id, text)
+                if record is None:
+                    continue
+                record = with_effective_status(record, alive=alive)
+                if decided_later and record["status"] != status:
+                    continue
+                record["run_count"] = run_count
+                shown += 1
+                yield record
+        finally:
+            conn.execute("COMMIT")
 
     def find_session_ids(self, prefix: str, limit: int = 2) -> list[str]:
         """Ids that start with ``prefix``, or whose random tail does (at most ``limit``)."""
@@ -283,8 +335,21 @@ class SqliteStore:
         return f"SqliteStore({str(self.path)!r})"
 
 
-def _listed(rows: list[tuple[str, int]]) -> Iterator[dict[str, Any]]:
-    for text, run_count in rows:
-        record = with_effective_status(json.loads(text))
-        record["run_count"] = run_count
-        yield record
+def _readable(session_id: str, text: Any) -> dict[str, Any] | None:
+    """The record of one row, or ``None`` (and a warning naming the row) when it is unreadable."""
+    try:
+        record = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        problem = f"not JSON ({exc})"
+    else:
+        if isinstance(record, dict) and record.get("session_id") == session_id:
+            return record
+        problem = "not a session record"
+    _log.warning(
+        "drupe_store: skipping session %s: its stored record is %s; "
+        "`drupe sessions show %s --json` cannot show it either",
+        session_id,
+        problem,
+        session_id,
+    )
+    return None

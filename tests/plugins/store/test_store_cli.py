@@ -244,3 +244,87 @@ def test_sessions_outside_any_project_says_where_it_looked(tmp_path: Path) -> No
     assert done.returncode == 1
     assert f"no session history found from {tmp_path}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_list_skips_an_unreadable_row_with_a_warning_naming_it(hello: Path) -> None:
+    import sqlite3
+
+    for _ in range(4):
+        drupe(hello, "run")
+    listed = sessions(hello, "list")
+    db = sqlite3.connect(hello / ".drupe" / "sessions.db")
+    broken = [r["session_id"] for r in listed[:3]]
+    for session_id, text in zip(broken, ["{bad", "{}", "[1,2]"], strict=True):
+        db.execute("UPDATE sessions SET record = ? WHERE session_id = ?", (text, session_id))
+    db.commit()
+    db.close()
+    done = drupe(hello, "sessions", "list")
+    assert listed[3]["session_id"] in done.stdout
+    for session_id in broken:
+        assert session_id not in done.stdout
+        assert f"skipping session {session_id}" in done.stderr
+    assert [r["session_id"] for r in sessions(hello, "list")] == [listed[3]["session_id"]]
+    shown = drupe(hello, "sessions", "show", broken[0], ok=False)
+    assert shown.returncode == 1 and "is unreadable" in shown.stderr
+
+
+def test_list_streams_every_session_as_valid_json(hello: Path) -> None:
+    for _ in range(3):
+        drupe(hello, "run")
+    every = sessions(hello, "list", "-n", "0")
+    assert len(every) == 3 and len({r["session_id"] for r in every}) == 3
+    assert sessions(hello, "list", "--status", "interrupted") == []
+    assert [r["status"] for r in sessions(hello, "list", "--status", "closed", "-n", "2")] == [
+        "closed",
+        "closed",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("module", "broken"),
+    [("settings.py", "X = (\n"), ("pipeline_registry.py", "def register_pipelines(:\n")],
+)
+def test_history_stays_readable_when_the_project_is_broken(
+    hello: Path, module: str, broken: str
+) -> None:
+    drupe(hello, "run")
+    (hello / "src" / "hello" / module).write_text(broken)
+    listed = sessions(hello, "list")
+    assert len(listed) == 1 and listed[0]["status"] == "closed"
+    assert sessions(hello, "show", "latest")["session_id"] == listed[0]["session_id"]
+    info = drupe(hello, "info")
+    assert "store" in info.stdout
+    if module == "settings.py":
+        assert "settings: NOT LOADED" in info.stdout and "SyntaxError" in info.stdout
+
+
+def test_rerun_resolves_a_relative_conf_source_where_it_was_recorded(
+    hello: Path, tmp_path: Path
+) -> None:
+    alt = hello / "alt"
+    shutil.copytree(hello / "conf", alt)
+    (alt / "base" / "parameters.yml").write_text("greeting: Hi\nname: alt\ntimes: 1\n")
+    drupe(hello, "run", "--conf-source", "alt")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "alt" / "base").mkdir(parents=True)  # a decoy with the same relative name
+    (elsewhere / "alt" / "base" / "parameters.yml").write_text("greeting: WRONG\n")
+    original = sessions(hello, "show", "latest")
+    assert original["cwd"] == str(hello)
+    drupe(elsewhere, "--project", str(hello), "sessions", "rerun", original["session_id"])
+    rerun = sessions(hello, "show", "latest")
+    assert rerun["rerun_of"] == original["session_id"]
+    assert rerun["conf_source"] == str(alt)
+    assert rerun["status"] == "closed"
+
+
+def test_rerun_refuses_masked_values_inside_lists(hello: Path) -> None:
+    import drupe as kernel
+
+    with kernel.ServiceSession.create(project_path=hello) as service:
+        service.run(runtime_params={"dbs": [{"password": "x"}], "name": "n"})
+    record = sessions(hello, "show", "latest")
+    assert record["runs"][0]["runtime_params"]["dbs"] == [{"password": "***"}]
+    refused = drupe(hello, "sessions", "rerun", record["session_id"], ok=False)
+    assert refused.returncode == 2
+    assert "masked runtime params (dbs.0.password)" in refused.stderr
+    assert "inside a list (dbs)" in refused.stderr
