@@ -31,6 +31,7 @@ _EXPORTS = {
     "RunError": "drupe.errors",
     "RunRequest": "drupe.run_request",
     "RuntimeParamsAware": "drupe.config",
+    "SecretScrubber": "drupe.secrets",
     "ServiceSession": "drupe.session",
     "Session": "drupe.session",
     "SessionError": "drupe.errors",
@@ -46,6 +47,7 @@ _EXPORTS = {
     "hookimpl": "drupe.markers",
     "hookspec": "drupe.markers",
     "new_id": "drupe.ids",
+    "secret_scrubber": "drupe.secrets",
 }
 
 __all__ = [
@@ -63,6 +65,7 @@ __all__ = [
     "RunError",
     "RunRequest",
     "RuntimeParamsAware",
+    "SecretScrubber",
     "ServiceSession",
     "Session",
     "SessionError",
@@ -79,6 +82,7 @@ __all__ = [
     "hookspec",
     "lazy_exports",
     "new_id",
+    "secret_scrubber",
 ]
 
 
@@ -110,6 +114,7 @@ if TYPE_CHECKING:
     )
     from drupe.project import Project
     from drupe.run_request import RunRequest
+    from drupe.secrets import SecretScrubber, secret_scrubber
     from drupe.session import (
         AbstractSession,
         ServiceSession,

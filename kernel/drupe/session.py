@@ -31,6 +31,7 @@ from drupe.ids import new_id
 from drupe.plugin_manager import PluginManager, build_plugin_manager
 from drupe.project import Project
 from drupe.run_request import RunRequest
+from drupe.secrets import secret_scrubber
 from drupe.store import SessionStore
 
 _current_session: ContextVar[AbstractSession | None] = ContextVar(
@@ -251,6 +252,7 @@ class AbstractSession(ABC):
                     "execute_run", session=self, context=context, run=run
                 )
             except BaseException as error:
+                secret_scrubber(context, hook).exception(error)  # before anyone reports it
                 hook.on_run_error(session=self, run=run, error=error)
                 raise
             hook.after_run(session=self, run=run, result=result)

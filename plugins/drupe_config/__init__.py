@@ -47,6 +47,7 @@ __all__ = [
     "create_config_loader",
     "declare_settings",
     "hookspecs",
+    "secret_values",
     "thaw",
 ]
 
@@ -109,6 +110,14 @@ def after_session_created(session: drupe.AbstractSession) -> None:
     spec.env = options.default_run_env
 
 
+@drupe.hookimpl(optionalhook=True)
+def secret_values(context: drupe.Context) -> list[Any]:
+    """Credentials and secret-looking runtime parameters (see `drupe_config.secrets`)."""
+    from drupe_config.secrets import secret_values as values_of
+
+    return values_of(context)
+
+
 @drupe.hookimpl(trylast=True)
 def create_config_loader(
     project: drupe.Project | None,
@@ -119,7 +128,9 @@ def create_config_loader(
     plugin_manager: pluggy.PluginManager | None,
 ) -> ConfigLoader:
     from drupe_config.loader import ConfigLoader
+    from drupe_config.secrets import pattern_of
 
+    pattern_of(settings)  # a bad SECRET_KEY_PATTERN fails here, naming the setting
     return ConfigLoader.from_arguments(
         conf_source=conf_source,
         project_root=project.root if project is not None else None,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import drupe
 from drupe_store.hooks import (
     after_close,
+    after_context_created,
     after_run,
     after_session_created,
     before_run,
@@ -52,6 +53,7 @@ __all__ = [
     "SqliteStore",
     "StoreOptions",
     "after_close",
+    "after_context_created",
     "after_run",
     "after_session_created",
     "before_run",

@@ -41,6 +41,15 @@ def after_session_created(session: drupe.AbstractSession) -> None:
 
 
 @drupe.hookimpl
+def after_context_created(context: drupe.Context) -> None:
+    from drupe_store.recorder import recorder_with_id
+
+    recorder = recorder_with_id(context.session_id)
+    if recorder is not None:
+        recorder.context_created(context)
+
+
+@drupe.hookimpl
 def before_run(session: drupe.AbstractSession, run: drupe.RunRequest) -> None:
     from drupe_store.recorder import recorder_of
 

@@ -50,6 +50,8 @@ class SessionRecorder:
         self.record = records.session_record(session, self.mask, self.git.current())
         self._runs: dict[str, dict[str, Any]] = {}
         self._refused: set[str] = set()
+        self._hook = session.hook
+        self._scrubbers: dict[str | None, drupe.SecretScrubber] = {}
         self._lock = threading.Lock()
 
     def created(self) -> None:
@@ -63,9 +65,22 @@ class SessionRecorder:
                 f"{type(exc).__name__}: {exc}; fix the store or disable it with -p no:store"
             ) from exc
 
+    def context_created(self, context: drupe.Context) -> None:
+        """Learn the secret values of a context (a run's, or the session's: run_id None)."""
+        scrubber = drupe.secret_scrubber(context, self._hook)
+        with self._lock:
+            self._scrubbers[context.run_id] = scrubber
+
+    def _scrubbed(self, record: dict[str, Any], run_id: str | None) -> dict[str, Any]:
+        with self._lock:
+            scrubber = self._scrubbers.get(None, drupe.SecretScrubber())
+            if run_id is not None and run_id in self._scrubbers:
+                scrubber = scrubber.merged(self._scrubbers[run_id])
+        return records.scrubbed(record, scrubber)
+
     def run_started(self, run: drupe.RunRequest) -> None:
         """Claim the run id (a reused one is refused: the run does not start) and record it."""
-        record = records.run_record(run, self.mask, records.now())
+        record = self._scrubbed(records.run_record(run, self.mask, records.now()), run.run_id)
         try:
             records.claim_run(self.store, record)
         except records.RunIdTakenError:
@@ -86,6 +101,7 @@ class SessionRecorder:
     ) -> None:
         with self._lock:
             started = self._runs.pop(run.run_id, None)
+            scrubber = self._scrubbers.pop(run.run_id, None)
             if run.run_id in self._refused:  # its id belongs to another run: leave that alone
                 self._refused.discard(run.run_id)
                 return
@@ -97,11 +113,15 @@ class SessionRecorder:
                 return
             except Exception as exc:
                 self._log_failure(started, exc)
-        self._save_run(records.finished_run(started, outputs=outputs, error=error))
+        finished = records.finished_run(started, outputs=outputs, error=error)
+        if scrubber is not None:
+            finished = records.scrubbed(finished, scrubber)
+        self._save_run(self._scrubbed(finished, None))
 
     def closed(self, exception: BaseException | None) -> None:
         self.record = records.closed_record(self.record, exception)
         self.record["git"] = self.git.final(GIT_WAIT_S)
+        self.record = self._scrubbed(self.record, None)
         self._quietly(self.store.save_session, self.record)
 
     def _save_run(self, record: Mapping[str, Any]) -> None:
@@ -139,6 +159,15 @@ def start_recording(session: drupe.AbstractSession) -> None:
 def recorder_of(session: drupe.AbstractSession) -> SessionRecorder | None:
     with _recorders_lock:
         return _recorders.get(session)
+
+
+def recorder_with_id(session_id: str) -> SessionRecorder | None:
+    """The recorder of the session with this id (a context knows its session only by id)."""
+    with _recorders_lock:
+        for recorder in _recorders.values():
+            if recorder.record["session_id"] == session_id:
+                return recorder
+    return None
 
 
 def stop_recording(session: drupe.AbstractSession) -> None:

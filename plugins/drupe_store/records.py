@@ -237,6 +237,14 @@ def claim_run(store: drupe.SessionStore, record: Mapping[str, Any]) -> None:
     store.save_run(record)
 
 
+def scrubbed(record: dict[str, Any], scrubber: drupe.SecretScrubber) -> dict[str, Any]:
+    """``record`` with every known secret value replaced, its ids kept as they are."""
+    if not scrubber:
+        return record
+    ids = {k: record[k] for k in ("run_id", "session_id", "short_id") if k in record}
+    return {**scrubber.data(record), **ids}
+
+
 def check_status(status: str | None) -> None:
     """Refuse a status filter that no record can have."""
     if status is not None and status not in STATUSES:

@@ -328,3 +328,85 @@ def test_rerun_refuses_masked_values_inside_lists(hello: Path) -> None:
     assert refused.returncode == 2
     assert "masked runtime params (dbs.0.password)" in refused.stderr
     assert "inside a list (dbs)" in refused.stderr
+
+
+LEAKY_DATASET = '''
+from drupe_pipeline.datasets import AbstractDataset
+
+
+class LeakyDataset(AbstractDataset):
+    """Says its password when asked whether it exists (as database drivers do)."""
+
+    def __init__(self, credentials=None):
+        self._password = credentials["password"]
+
+    def _load(self):
+        return None
+
+    def _save(self, data):
+        pass
+
+    def _exists(self):
+        raise ConnectionError("cannot connect to postgres://app:" + self._password + "@db/x")
+
+    def _describe(self):
+        return {}
+'''
+
+
+def _stored_text(project: Path) -> str:
+    return "".join(
+        p.read_bytes().decode("latin-1") for p in (project / ".drupe").rglob("*") if p.is_file()
+    )
+
+
+def test_a_credential_in_a_dataset_error_is_scrubbed_everywhere(hello: Path) -> None:
+    secret = "s3cr3t-pa55"
+    (hello / "src" / "hello" / "leaky.py").write_text(LEAKY_DATASET)
+    with (hello / "conf" / "base" / "catalog.yml").open("a") as catalog:
+        catalog.write("stats:\n  type: hello.leaky.LeakyDataset\n  credentials: db\n")
+    (hello / "conf" / "base" / "credentials.yml").write_text(f"db:\n  password: {secret}\n")
+    for verbose in ((), ("--verbose",)):
+        done = drupe(hello, *verbose, "run", "--only-missing-outputs", ok=False)
+        assert done.returncode == 1
+        assert "postgres://app:***@db/x" in done.stderr
+        assert secret not in done.stdout + done.stderr
+    record = sessions(hello, "show", "latest")
+    assert record["status"] == "failed"
+    assert "postgres://app:***@db/x" in record["runs"][0]["error"]["message"]
+    assert secret not in _stored_text(hello)
+
+
+def test_params_are_parsed_before_masking_and_secret_keys_follow_the_pattern(
+    hello: Path,
+) -> None:
+    drupe(
+        hello,
+        "run",
+        "--params",
+        'api_token="abc,def=ghi,jkl",db_pass=pw-1234,dsn=postgres://u:pw-5678@h/db,'
+        "auth=bearer-9999,private_key=pk-0000,name=visible",
+    )
+    record = sessions(hello, "show", "latest")
+    params = record["runtime_params"]
+    assert params["name"] == "visible"
+    for key in ("api_token", "db_pass", "dsn", "auth", "private_key"):
+        assert params[key] == "***", key
+    (args,) = [a for a in record["cli"]["args"] if "api_token" in a]
+    assert args.startswith('api_token="***",db_pass=***,dsn=***')
+    stored = _stored_text(hello)
+    for leaked in ("def=ghi", "jkl", "pw-1234", "pw-5678", "bearer-9999", "pk-0000"):
+        assert leaked not in stored, leaked
+
+
+def test_secret_key_pattern_setting_makes_more_keys_secret(hello: Path) -> None:
+    settings = hello / "src" / "hello" / "settings.py"
+    settings.write_text(settings.read_text() + '\nSECRET_KEY_PATTERN = r"(^|_)(name|token)(_|$)"\n')
+    drupe(hello, "run", "--params", "name=Zanzibar-42")
+    record = sessions(hello, "show", "latest")
+    assert record["runs"][0]["runtime_params"]["name"] == "***"
+    assert "Zanzibar-42" not in json.dumps(record["runs"])
+    bad = hello / "src" / "hello" / "settings.py"
+    bad.write_text(settings.read_text().replace(r'r"(^|_)(name|token)(_|$)"', '"("'))
+    done = drupe(hello, "run", ok=False)
+    assert done.returncode != 0 and "SECRET_KEY_PATTERN" in done.stderr
