@@ -34,6 +34,7 @@ from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress
 from drupe_pipeline.runners.base import MemoryReleaser, PoolRunner, run_scheduled
 from drupe_pipeline.runners.node_run import NO_HOOKS, NodeHooks, RunInfo, run_node
+from drupe_pipeline.runners.parent_watch import parent_token, watch_parent
 
 MP_CONTEXT_ENV = "DRUPE_MP_CONTEXT"
 START_METHODS = ("fork", "spawn", "forkserver")
@@ -68,8 +69,10 @@ def worker_bootstrap(session: Any) -> Any:
     return WorkerBootstrap.from_session(session)
 
 
-def _init_worker(bootstrap: Any) -> None:
-    """Process initializer: bootstrap the project before any task is unpickled."""
+def _init_worker(bootstrap: Any, parent: tuple[int, str | None] | None = None) -> None:
+    """Process initializer: watch the parent, bootstrap the project before any task runs."""
+    if parent is not None:
+        watch_parent(parent)
     if bootstrap is not None:
         from drupe_project import init_worker
 
@@ -140,7 +143,7 @@ class ParallelRunner(PoolRunner):
             max_workers=workers,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(bootstrap,),
+            initargs=(bootstrap, parent_token()),
         ) as pool:
 
             def submit(node: Any) -> Future[Any]:
