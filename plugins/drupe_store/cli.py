@@ -50,10 +50,10 @@ def sessions() -> None:
 def list_command(state: CliState, /, limit: int, status: str | None, as_json: bool) -> None:
     """List sessions, newest first."""
     with _history(state) as history:
-        records = history.iter_sessions(limit=limit, status=status)
         if as_json:
-            _echo_json_list(records)
+            _echo_json_list(history.iter_session_texts(limit=limit, status=status))
             return
+        records = history.iter_sessions(limit=limit, status=status)
         first = list(itertools.islice(records, TABLE_CHUNK))
         if not first:
             click.echo("no sessions recorded" + (f" with status {status}" if status else ""))
@@ -68,14 +68,15 @@ def list_command(state: CliState, /, limit: int, status: str | None, as_json: bo
 TABLE_CHUNK = 500
 
 
-def _echo_json_list(records: Iterator[Mapping[str, Any]]) -> None:
-    """A JSON array written one element at a time (valid JSON, memory flat)."""
+def _echo_json_list(texts: Iterator[str]) -> None:
+    """A JSON array written a chunk of records (one line each) at a time: memory stays flat."""
+    out = sys.stdout
     opened = False
-    for record in records:
-        text = json.dumps(record, indent=2, default=str).replace("\n", "\n  ")
-        click.echo(("[\n  " if not opened else ",\n  ") + text, nl=False)
+    while chunk := list(itertools.islice(texts, TABLE_CHUNK)):
+        out.write(("[\n" if not opened else ",\n") + ",\n".join(chunk))
         opened = True
-    click.echo("\n]" if opened else "[]")
+    out.write("\n]\n" if opened else "[]\n")
+    out.flush()
 
 
 @sessions.command("show")

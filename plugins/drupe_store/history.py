@@ -8,6 +8,7 @@ of any `drupe.SessionStore`: short id prefixes, clear errors.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterator, Mapping
@@ -65,6 +66,19 @@ class History:
             yield from streaming(limit=limit or None, status=status)
         else:
             yield from self.store.list_sessions(limit=limit or None, status=status)
+
+    def iter_session_texts(
+        self, *, limit: int | None = 20, status: str | None = None
+    ) -> Iterator[str]:
+        """`iter_sessions` as JSON texts (passed through from stores that keep JSON: SQLite)."""
+        texts = getattr(self.store, "iter_session_texts", None)
+        if callable(texts):
+            if limit is not None and limit < 0:
+                raise drupe.UsageError(f"limit must be 0 or more, not {limit}")
+            yield from texts(limit=limit or None, status=status)
+            return
+        for record in self.iter_sessions(limit=limit, status=status):
+            yield json.dumps(record, default=str)
 
     def find(self, prefix: str, limit: int = 2) -> list[str]:
         """Session ids starting with ``prefix`` (or whose random tail starts with it)."""
