@@ -21,8 +21,8 @@ import drupe
 
 #: Whole words (between ``_`` or the ends of the key) that make a key secret.
 DEFAULT_SECRET_KEY_PATTERN = (
-    r"(?:^|_)(?:pass|passwd|password|passwords|passphrase|pwd|token|tokens|secret|secrets|"
-    r"key|keys|apikey|dsn|auth|authorization|credential|credentials|cookie|session_key|"
+    r"(?:^|_)(?:pass|passwd|password|passwords|passphrase|pwd|token|secret|secrets|"
+    r"key|apikey|dsn|auth|authorization|credential|credentials|cookie|session_key|"
     r"private|signature)(?:_|$)"
 )
 
