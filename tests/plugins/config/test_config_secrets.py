@@ -51,4 +51,4 @@ def test_a_bad_pattern_fails_naming_the_setting(tmp_path: Path) -> None:
     plugins = [drupe_config, ProjectAt(tmp_path, SECRET_KEY_PATTERN="(")]
     with drupe.Session.create(entry_points=False, plugins=plugins) as session:
         with pytest.raises(drupe.SettingsError, match="SECRET_KEY_PATTERN is not a valid"):
-            session.load_context().params
+            assert session.load_context().params
