@@ -1,9 +1,9 @@
 """Writing a session's history through the lifecycle hooks.
 
-The plugin is a module shared by every session of the process, so what one
-session's hooks must remember between calls (its record, the start of each
-run) lives in a `SessionRecorder` attached to that session object through a
-weak mapping: it goes away with the session, and two sessions never share one.
+What one session's hooks must remember between calls (its record, the start
+of each run) lives in a `SessionRecorder`, held by that session's instance of
+the store plugin (`drupe_store.hooks.StorePlugin`): it goes away with the
+session, and two sessions never share one.
 
 The git dirty flag is found in a background thread (`GitProbe`): the record
 written at create says ``"dirty": null`` unless an earlier session of the
@@ -16,13 +16,16 @@ reused run id is refused before the run starts). Later writes are retried
 (`drupe_store.final_writes`), then logged and swallowed, so a busy store or a
 full disk never turns a finished run into a failure, nor hides the exception
 a failing run raised.
+
+Secrets: every record is scrubbed by value (`drupe.SecretScrubber`) with
+what the contexts of the session told (``secret_values``), on top of the
+key-based `SecretMask`.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,6 +48,8 @@ class SessionRecorder:
     def __init__(self, session: drupe.AbstractSession, store: drupe.SessionStore) -> None:
         options = StoreOptions.from_settings(session.settings, None)
         self.store = store
+        #: The plugin that answered ``open_store`` (the one to name when the store fails).
+        self.provider = session.plugin_manager.owner_of(store)
         self.mask = SecretMask(options.mask_keys)
         self.git = GitProbe.started(session.project_path)
         self.record = records.session_record(session, self.mask, self.git.current())
@@ -60,9 +65,12 @@ class SessionRecorder:
         except drupe.DrupeError:
             raise
         except Exception as exc:
+            provider = self.provider or "store"
             raise drupe.StoreError(
-                f"could not record session {self.record['session_id']}: "
-                f"{type(exc).__name__}: {exc}; fix the store or disable it with -p no:store"
+                f"could not record session {self.record['session_id']} in "
+                f"{type(self.store).__qualname__} (plugin {provider!r}): "
+                f"{type(exc).__name__}: {exc}; fix the store or disable it with -p no:{provider}",
+                plugin=provider,
             ) from exc
 
     def context_created(self, context: drupe.Context) -> None:
@@ -98,7 +106,9 @@ class SessionRecorder:
         *,
         outputs: Mapping[str, Any] | None = None,
         error: BaseException | None = None,
+        hook_error: tuple[str, BaseException] | None = None,
     ) -> None:
+        """Write the run's final record; ``hook_error`` is another plugin's failure to note."""
         with self._lock:
             started = self._runs.pop(run.run_id, None)
             scrubber = self._scrubbers.pop(run.run_id, None)
@@ -113,13 +123,21 @@ class SessionRecorder:
                 return
             except Exception as exc:
                 self._log_failure(started, exc)
-        finished = records.finished_run(started, outputs=outputs, error=error)
+        record = records.finished_run(started, outputs=outputs, error=error)
+        if hook_error is not None:
+            record = records.with_hook_error(record, *hook_error)
         if scrubber is not None:
-            finished = records.scrubbed(finished, scrubber)
-        self._save_run(self._scrubbed(finished, None))
+            record = records.scrubbed(record, scrubber)
+        self._save_run(self._scrubbed(record, None))
 
-    def closed(self, exception: BaseException | None) -> None:
+    def closed(
+        self,
+        exception: BaseException | None,
+        hook_error: tuple[str, BaseException] | None = None,
+    ) -> None:
         self.record = records.closed_record(self.record, exception)
+        if hook_error is not None:
+            self.record = records.with_hook_error(self.record, *hook_error)
         self.record["git"] = self.git.final(GIT_WAIT_S)
         self.record = self._scrubbed(self.record, None)
         self._quietly(self.store.save_session, self.record)
@@ -138,40 +156,3 @@ class SessionRecorder:
             type(exc).__name__,
             exc,
         )
-
-
-_recorders: weakref.WeakKeyDictionary[drupe.AbstractSession, SessionRecorder] = (
-    weakref.WeakKeyDictionary()
-)
-_recorders_lock = threading.Lock()
-
-
-def start_recording(session: drupe.AbstractSession) -> None:
-    store = session.store
-    if store is None:  # save_on_close=False, or no store could be placed
-        return
-    recorder = SessionRecorder(session, store)
-    recorder.created()
-    with _recorders_lock:
-        _recorders[session] = recorder
-
-
-def recorder_of(session: drupe.AbstractSession) -> SessionRecorder | None:
-    with _recorders_lock:
-        return _recorders.get(session)
-
-
-def recorder_with_id(session_id: str) -> SessionRecorder | None:
-    """The recorder of the session with this id (a context knows its session only by id)."""
-    with _recorders_lock:
-        for recorder in _recorders.values():
-            if recorder.record["session_id"] == session_id:
-                return recorder
-    return None
-
-
-def stop_recording(session: drupe.AbstractSession) -> None:
-    with _recorders_lock:
-        recorder = _recorders.pop(session, None)
-    if recorder is not None:
-        recorder.closed(session.exception)

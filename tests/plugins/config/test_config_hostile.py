@@ -55,7 +55,7 @@ def test_alias_bomb_is_refused_naming_the_file(tmp_path: Path, key: str) -> None
 
 def test_alias_bomb_through_a_session_is_a_config_error(tmp_path: Path) -> None:
     write_conf(tmp_path / "conf", {"base/parameters.yml": _alias_bomb()})
-    plugins = [drupe_config, ProjectAt(tmp_path), echo_params()]
+    plugins = [drupe_config.ConfigPlugin, ProjectAt(tmp_path), echo_params()]
     with drupe.Session.create(entry_points=False, plugins=plugins) as session:
         with pytest.raises(drupe.ConfigError, match=r"parameters\.yml: expands to more than"):
             assert session.load_context().params

@@ -36,7 +36,7 @@ def test_a_run_error_naming_a_credential_or_secret_param_is_scrubbed(tmp_path: P
     def leak(context: drupe.Context, run: drupe.RunRequest) -> dict[str, Any]:
         raise RuntimeError(f"{context.config_loader['credentials']} {context.params}")
 
-    plugins = [drupe_config, ProjectAt(tmp_path), FunctionExecutor(leak)]
+    plugins = [drupe_config.ConfigPlugin, ProjectAt(tmp_path), FunctionExecutor(leak)]
     params = {"api": {"token": "param-value-2"}, "label": "kept-value"}
     with drupe.Session.create(entry_points=False, plugins=plugins, runtime_params=params) as s:
         with pytest.raises(RuntimeError) as caught:
@@ -48,7 +48,7 @@ def test_a_run_error_naming_a_credential_or_secret_param_is_scrubbed(tmp_path: P
 
 def test_a_bad_pattern_fails_naming_the_setting(tmp_path: Path) -> None:
     write_conf(tmp_path / "conf", {"base/parameters.yml": "a: 1\n"})
-    plugins = [drupe_config, ProjectAt(tmp_path, SECRET_KEY_PATTERN="(")]
+    plugins = [drupe_config.ConfigPlugin, ProjectAt(tmp_path, SECRET_KEY_PATTERN="(")]
     with drupe.Session.create(entry_points=False, plugins=plugins) as session:
         with pytest.raises(drupe.SettingsError, match="SECRET_KEY_PATTERN is not a valid"):
             assert session.load_context().params
