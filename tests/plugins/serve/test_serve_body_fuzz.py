@@ -13,9 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drupe_serve.run_body import KNOWN_FIELDS, RequestError, RunBody, parse_run_body
+from drupe_serve.run_body import RequestError, RunBody, parse_run_body
 
 RUNNERS = ("sequential", "thread")
+FIELDS = ("runtime_params", "run_id", "runner", "pipeline_names", "tags", "load_versions")
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
@@ -24,7 +25,7 @@ JSON_VALUES = st.recursive(
 )
 BODIES = st.one_of(
     st.binary(max_size=200),
-    st.dictionaries(st.sampled_from([*KNOWN_FIELDS, "extra"]), JSON_VALUES, max_size=5).map(
+    st.dictionaries(st.sampled_from([*FIELDS, "extra"]), JSON_VALUES, max_size=5).map(
         lambda d: json.dumps(d).encode()
     ),
     JSON_VALUES.map(lambda v: json.dumps(v).encode()),
