@@ -410,3 +410,15 @@ def test_secret_key_pattern_setting_makes_more_keys_secret(hello: Path) -> None:
     bad.write_text(settings.read_text().replace(r'r"(^|_)(name|token)(_|$)"', '"("'))
     done = drupe(hello, "run", ok=False)
     assert done.returncode != 0 and "SECRET_KEY_PATTERN" in done.stderr
+
+
+def test_drupe_run_with_a_used_run_id_is_refused_and_keeps_the_first_record(hello: Path) -> None:
+    drupe(hello, "run", "--run-id", "nightly")
+    (first,) = sessions(hello, "list")
+    again = drupe(hello, "run", "--run-id", "nightly", ok=False)
+    assert again.returncode != 0
+    assert "run id 'nightly' is already recorded" in again.stderr
+    assert "Traceback" not in again.stderr
+    kept = sessions(hello, "show", first["session_id"])
+    assert [(r["run_id"], r["status"]) for r in kept["runs"]] == [("nightly", "succeeded")]
+    assert sessions(hello, "show", "nightly")["session_id"] == first["session_id"]
