@@ -62,7 +62,7 @@ class ProjectAt:
 
 def sessions_per_second(root: Path, count: int, save: bool) -> float:
     plugins = [
-        drupe_store,
+        drupe_store.StorePlugin,
         ProjectAt(root),
         StaticConfig({"parameters": {"alpha": 1}}),
         FunctionExecutor(lambda context, run: {"out": 1}),
