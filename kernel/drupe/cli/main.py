@@ -304,7 +304,13 @@ def info(state: CliState, /, as_json: bool) -> None:
     start = (state.project_path or Path.cwd()).resolve()
     project = manager.hook.find_project(start=start)
     # Settings may register the project's own hooks or disable plugins: show those too.
-    settings = manager.hook.load_settings(project=project, plugin_manager=manager)
+    # Broken settings are reported, not fatal: info is what one runs to find out why.
+    settings: Any = None
+    settings_error: str | None = None
+    try:
+        settings = manager.hook.load_settings(project=project, plugin_manager=manager)
+    except DrupeError as exc:
+        settings_error = str(exc)
     manager.validate()
     from drupe.cli.providers import providers, store_location
 
@@ -335,6 +341,7 @@ def info(state: CliState, /, as_json: bool) -> None:
                 {
                     "drupe": __version__,
                     "project": project_info,
+                    "settings_error": settings_error,
                     "plugins": plugins,
                     "providers": answers,
                     "store": store,
@@ -353,6 +360,8 @@ def info(state: CliState, /, as_json: bool) -> None:
         )
     else:
         click.echo(f"project: none found from {start}")
+    if settings_error:
+        click.echo(f"settings: NOT LOADED: {settings_error}")
     click.echo("plugins:")
     for p in plugins:
         origin = f"{p['distribution']} {p['version']}" if p["distribution"] else p["source"]
@@ -364,11 +373,12 @@ def info(state: CliState, /, as_json: bool) -> None:
     for hook_name, names in answers.items():
         click.echo(f"  {hook_name:<21} {', '.join(names) or 'nobody'}")
     where = (store or {}).get("location")
-    click.echo(
-        f"session store: {where} ({store['type']})"
-        if store and where
-        else "session store: none (sessions are not recorded)"
-    )
+    if store and store.get("error"):
+        click.echo(f"session store: NOT OPENED: {store['error']}")
+    elif store and where:
+        click.echo(f"session store: {where} ({store['type']})")
+    else:
+        click.echo("session store: none (sessions are not recorded)")
     for error in manager.broken.values():
         raise error  # after the report: one line naming the plugin and how to disable it
 

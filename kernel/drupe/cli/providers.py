@@ -14,6 +14,8 @@ from typing import Any
 
 import pluggy
 
+from drupe.errors import DrupeError
+
 
 def providers(manager: pluggy.PluginManager) -> dict[str, list[str]]:
     """``{hook name: [plugin names, in the order they are asked]}`` for every provider hook."""
@@ -31,10 +33,15 @@ def providers(manager: pluggy.PluginManager) -> dict[str, list[str]]:
 def store_location(manager: pluggy.PluginManager, project: Any, settings: Any) -> dict[str, Any]:
     """Where sessions of this project are recorded: ``{"location", "type"}`` (location may be None).
 
+    A store that cannot be opened gives ``{"location": None, "type": None, "error": ...}``.
+
     Asks ``open_store`` as a session would (which may create the store's
     folder) and closes the store right away.
     """
-    store = manager.hook.open_store(project=project, settings=settings)
+    try:
+        store = manager.hook.open_store(project=project, settings=settings)
+    except DrupeError as exc:  # info is what one runs to find out why: report, do not fail
+        return {"location": None, "type": None, "error": str(exc)}
     if store is None:
         return {"location": None, "type": None}
     try:
