@@ -37,6 +37,18 @@ def check_inputs(pipeline: Pipeline, catalog: DataCatalog) -> None:
             f"add them to the catalog (conf/base/catalog.yml) or the parameters, or select "
             f"the nodes that produce them"
         )
+    # A transcoded form read but written by no node ("df@spark" after a node
+    # wrote "df@pandas") is only the same data through a catalog entry of its own.
+    written = pipeline.all_outputs()
+    unbacked = sorted(
+        name for name in pipeline.all_inputs() - pipeline.inputs() - written if name not in catalog
+    )
+    if unbacked:
+        raise MissingInputsError(
+            f"transcoded dataset(s) {', '.join(unbacked)} have no catalog entry: each "
+            f"'name@format' a node reads but no node writes needs its own entry pointing at "
+            f"the same data, e.g. 'df@pandas' and 'df@spark' with one filepath"
+        )
 
 
 class AbstractRunner(ABC):
