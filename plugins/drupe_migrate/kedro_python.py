@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 from collections.abc import Mapping
 
@@ -76,7 +77,7 @@ def rewrite_source(text: str, report: Report, *, settings: bool = False) -> str:
         dropped_names = _drop_kedro_settings(tree, source, report)
     renames = _rewrite_imports(tree, source, report, dropped_names)
     _rewrite_run_calls(tree, source, report)
-    result = source.apply()
+    result = merge_adjacent_imports(source.apply())
     if renames:
         result = rename_names(result, renames)
     try:
@@ -223,6 +224,25 @@ def _rewrite_run_calls(tree: ast.Module, source: _Source, report: Report) -> Non
                 report("run(pipeline_name=...): rewrite as pipeline_names=[...]", node.lineno)
                 continue
             source.replace(keyword, f"pipeline_names=[{value}]")
+
+
+_SIMPLE_FROM = re.compile(r"^from (drupe\w*) import ([\w, ]+)$")
+
+
+def merge_adjacent_imports(text: str) -> str:
+    """Join ``from drupe_x import a`` lines that follow each other into one (same module)."""
+    out: list[str] = []
+    for line in text.splitlines(keepends=True):
+        match = _SIMPLE_FROM.match(line.rstrip("\r\n"))
+        previous = _SIMPLE_FROM.match(out[-1].rstrip("\r\n")) if out else None
+        if match and previous and match.group(1) == previous.group(1):
+            names = [n.strip() for n in (previous.group(2) + "," + match.group(2)).split(",")]
+            ending = line[len(line.rstrip("\r\n")) :]
+            joined = ", ".join(dict.fromkeys(n for n in names if n))
+            out[-1] = f"from {match.group(1)} import {joined}{ending}"
+            continue
+        out.append(line)
+    return "".join(out)
 
 
 def rename_names(text: str, renames: Mapping[str, str]) -> str:

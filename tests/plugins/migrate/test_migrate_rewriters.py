@@ -133,3 +133,14 @@ def test_catalog_types(line, after, reported):
     new, notes = run(rewrite_catalog, f"x:\n{line}\n")
     assert new == f"x:\n{after}\n"
     assert bool(notes) is reported
+
+
+def test_imports_that_end_up_from_one_drupe_module_are_joined():
+    text = (
+        "from kedro.framework.project import find_pipelines\n"
+        "from kedro.pipeline import Pipeline\n\n"
+        "x = 1\n"
+    )
+    assert run(rewrite_source, text)[0] == (
+        "from drupe_pipeline import find_pipelines, Pipeline\n\nx = 1\n"
+    )
