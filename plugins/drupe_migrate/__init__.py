@@ -1,6 +1,6 @@
 """drupe's bundled ``migrate`` plugin: ``drupe migrate kedro [PATH]`` converts a Kedro project.
 
-Entry point ``migrate`` in the ``drupe.plugins`` group. It only adds a
+Entry point ``migrate`` (`MigratePlugin`) in the ``drupe.plugins`` group. It only adds a
 command: importing this package imports nothing but the hook module, and the
 rewriting code loads when the command runs. It imports no other plugin; the
 project it writes uses drupe's public packages (``drupe``, ``drupe_pipeline``,
@@ -9,6 +9,6 @@ project it writes uses drupe's public packages (``drupe``, ``drupe_pipeline``,
 
 from __future__ import annotations
 
-from drupe_migrate.hooks import cli_commands
+from drupe_migrate.hooks import MigratePlugin
 
-__all__ = ["cli_commands"]
+__all__ = ["MigratePlugin"]

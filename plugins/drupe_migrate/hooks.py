@@ -1,4 +1,8 @@
-"""The hook implementations of the ``migrate`` plugin (cheap to import)."""
+"""`MigratePlugin`: the migrate plugin's hook implementations (cheap to import).
+
+It keeps no state: it only contributes the ``drupe migrate`` command, whose
+code loads when the command runs.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,15 @@ from typing import Any
 import drupe
 
 
-@drupe.hookimpl
-def cli_commands() -> Sequence[Any]:
-    from drupe.cli import LazyCommand
+class MigratePlugin:
+    """Adds ``drupe migrate`` (``drupe migrate kedro [PATH]``)."""
 
-    return [
-        LazyCommand(
-            "migrate", "drupe_migrate.cli:migrate", "Rewrite a project from another framework."
-        )
-    ]
+    @drupe.hookimpl
+    def cli_commands(self) -> Sequence[Any]:
+        from drupe.cli import LazyCommand
+
+        return [
+            LazyCommand(
+                "migrate", "drupe_migrate.cli:migrate", "Rewrite a project from another framework."
+            )
+        ]
