@@ -5,13 +5,13 @@
   ``pipeline``, ``node_names``); flags given on the command line win. The
   file's values become the command's defaults (click's ``default_map``),
   which is why this option is eager: it is read before any other.
-* ``--async``: load a node's inputs and save its outputs concurrently.
 * ``-p``: drupe's global plugin switch (``drupe -p no:NAME run``), not
   Kedro's ``--pipeline`` short form; ``drupe run -p x`` says so and names
   the long flag, instead of a bare "no such option".
 
-``--runner ParallelRunner`` (class names), ``-n/--nodes``, ``-t/--tags``
-and ``-e/--env`` are drupe's own flags already.
+``--async`` is a field of `drupe_pipeline.selection.RunSelection` (it
+reaches the runner); ``--runner ParallelRunner`` (class names),
+``-n/--nodes``, ``-t/--tags`` and ``-e/--env`` are drupe's own flags.
 """
 
 from __future__ import annotations
@@ -22,16 +22,13 @@ from typing import Any
 
 import click
 
-#: Kedro's names for run options (in ``run.yml``) -> drupe's parameter names.
+#: Kedro's names for run options (in ``run.yml``) that are no flag of ``drupe run``;
+#: a key may also be any flag's long name (``pipeline``, ``nodes``, ``params``,
+#: ``async``) or its parameter name (``pipeline_names``, ``runtime_params``).
 KEDRO_NAMES: Mapping[str, str] = {
-    "pipeline": "pipelines",
-    "pipeline_name": "pipelines",
-    "pipeline_names": "pipelines",
-    "node_names": "nodes",
-    "nodes_names": "nodes",
-    "namespace": "namespaces",
+    "pipeline_name": "pipeline_names",
+    "nodes_names": "node_names",
     "tag": "tags",
-    "async": "async_io",
     "is_async": "async_io",
     "load_version": "load_versions",
 }
@@ -51,15 +48,6 @@ def config_option() -> click.Option:
     )
 
 
-def async_option() -> click.Option:
-    return click.Option(
-        ["--async", "async_io"],
-        is_flag=True,
-        default=False,
-        help="Load each node's inputs and save its outputs concurrently (threads).",
-    )
-
-
 def plugin_switch_guard() -> click.Option:
     return click.Option(
         ["-p", "pipeline_short_flag"],
@@ -70,8 +58,8 @@ def plugin_switch_guard() -> click.Option:
 
 
 def kedro_run_options() -> list[click.Option]:
-    """The options above, for the executor plugin's ``drupe run`` flags."""
-    return [config_option(), async_option(), plugin_switch_guard()]
+    """The options above, added to the pipeline plugin's ``drupe run`` flags."""
+    return [config_option(), plugin_switch_guard()]
 
 
 def _refuse_short_pipeline(ctx: click.Context, param: click.Parameter, value: Any) -> None:
@@ -88,21 +76,29 @@ def _apply_config(ctx: click.Context, param: click.Parameter, value: Path | None
     if value is None:
         return
     options = _read_run_options(value, ctx, param)
-    by_name = {p.name: p for p in ctx.command.get_params(ctx) if p.name and p.expose_value}
+    by_name: dict[str, click.Parameter] = {}
+    for option in ctx.command.get_params(ctx):
+        if not option.name or not option.expose_value or option.name == "help":
+            continue
+        by_name[option.name] = option
+        for flag in option.opts:
+            if flag.startswith("--"):
+                by_name.setdefault(flag[2:].replace("-", "_"), option)
     defaults: dict[str, Any] = {}
     for key, raw in options.items():
         name = str(key).replace("-", "_")
-        name = KEDRO_NAMES.get(name, name)
-        target = by_name.get(name)
-        if target is None or name in ("help", "run_config"):
-            known = sorted(n for n in by_name if n not in ("help",))
+        target = by_name.get(KEDRO_NAMES.get(name, name))
+        if target is None or target.name is None:
+            known = sorted(
+                flag[2:] for p in set(by_name.values()) for flag in p.opts if flag.startswith("--")
+            )
             raise click.BadParameter(
                 f"{value}: run.{key} is not a drupe run option; the options are: "
                 f"{', '.join(known)}",
                 ctx,
                 param,
             )
-        defaults[name] = _as_default(target, raw, f"{value}: run.{key}", ctx, param)
+        defaults[target.name] = _as_default(target, raw, f"{value}: run.{key}", ctx, param)
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
 
 

@@ -1,7 +1,8 @@
 """Kedro-habit ``drupe run`` flags (``drupe_pipeline.run_flags``), parsed by click for real.
 
-The command here has the shape of ``drupe run``: list flags, a runner, a
-session flag, plus the options of `kedro_run_options`; it echoes what it got.
+The command here is ``drupe run``'s shape: the pipeline plugin's run options
+(`drupe_pipeline.selection.run_options`, which include `kedro_run_options`)
+plus the kernel's ``--env`` and ``--params``; it echoes what it got.
 """
 
 from __future__ import annotations
@@ -13,22 +14,18 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from drupe.cli import list_option, params_callback
-from drupe_pipeline.run_flags import kedro_run_options
+from drupe.cli import params_callback
+from drupe_pipeline.selection import run_options
 
 
 @click.command("run")
-@list_option("--pipelines", "--pipeline", help="pipelines")
-@list_option("-t", "--tags", help="tags")
-@list_option("-n", "--nodes", help="nodes")
-@click.option("-r", "--runner", default=None)
 @click.option("-e", "--env", default=None)
 @click.option("--params", multiple=True, callback=params_callback)
 def run(**given):
-    click.echo(json.dumps(given, sort_keys=True))
+    click.echo(json.dumps(given, sort_keys=True, default=list))
 
 
-run.params.extend(kedro_run_options())
+run.params.extend(run_options())
 
 
 def invoke(*args: str, cwd: Path):
@@ -51,9 +48,9 @@ def test_config_file_gives_the_options_and_command_line_flags_win(tmp_path: Path
     result = invoke("--config", str(config), "--tags", "only_this", "-e", "prod", cwd=tmp_path)
     assert result.exit_code == 0, result.output
     got = json.loads(result.output)
-    assert got["pipelines"] == ["data_science"]
+    assert got["pipeline_names"] == ["data_science"]
     assert got["tags"] == ["only_this"]  # the command line wins
-    assert got["nodes"] == ["train", "evaluate"]
+    assert got["node_names"] == ["train", "evaluate"]
     assert got["runner"] == "ParallelRunner"
     assert got["env"] == "prod"
     assert got["async_io"] is True
