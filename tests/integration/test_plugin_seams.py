@@ -271,6 +271,7 @@ def test_a_plugin_failing_in_after_run_leaves_the_run_succeeded(tmp_path: Path) 
     assert run["status"] == "succeeded" and run["outputs"] == ["x"]
     assert [e["hook"] for e in run["hook_errors"]] == ["after_run"]
     assert "after_run exploded" in run["hook_errors"][0]["message"]
+    assert run["hook_errors"][0]["plugin"] == "RaisesIn"
 
 
 def test_a_plugin_failing_in_after_close_leaves_the_session_closed(tmp_path: Path) -> None:
@@ -279,6 +280,7 @@ def test_a_plugin_failing_in_after_close_leaves_the_session_closed(tmp_path: Pat
     assert record["status"] == "closed"
     assert record["runs"][0]["status"] == "succeeded"
     assert [e["hook"] for e in record["hook_errors"]] == ["after_close"]
+    assert record["hook_errors"][0]["plugin"] == "RaisesIn"
 
 
 def test_a_plugin_failing_in_on_run_error_never_replaces_the_runs_error(tmp_path: Path) -> None:
