@@ -1,10 +1,17 @@
-"""Rewriting catalog files: Kedro dataset types that drupe bundles with the same meaning.
+"""Rewriting catalog files: what drupe reads differently from Kedro.
 
-Only types whose drupe dataset loads and saves the same Python values are
-mapped (JSON, YAML, text, pickle, memory). ``pandas.CSVDataset`` is not:
-drupe's ``CSVDataset`` gives a list of dicts, not a DataFrame, and mapping it
-would change what nodes receive; such entries are reported instead. Lines are
-edited in place, so comments and anchors stay.
+drupe reads Kedro's dataset type names as they are (``json.JSONDataset``,
+``pandas.CSVDataset``...: see docs/catalog.md), so ``type:`` lines mostly
+stay. What changes:
+
+* ``kedro.io.MemoryDataset`` (a path into Kedro) becomes ``MemoryDataset``;
+* a pickle dataset gets ``allow_load: true``: Kedro unpickles without asking,
+  drupe only when an entry says so (unpickling runs code from the file), and
+  a migrated project's pickles are the ones its own pipeline wrote;
+* a ``kedro_datasets.`` path is reported: it asks for Kedro's own class, so
+  kedro-datasets (and Kedro) must stay installed.
+
+Lines are edited in place, so comments and anchors stay.
 """
 
 from __future__ import annotations
@@ -14,55 +21,63 @@ from collections.abc import Mapping
 
 from drupe_migrate.plan import Report
 
-#: Kedro type (short or full) -> drupe's built-in dataset of the same behaviour.
+#: Kedro types that name Kedro itself -> drupe's type.
 TYPES: Mapping[str, str] = {
-    **{
-        prefix + name: target
-        for prefix in ("", "kedro_datasets.")
-        for name, target in (
-            ("json.JSONDataset", "JSONDataset"),
-            ("yaml.YAMLDataset", "YAMLDataset"),
-            ("text.TextDataset", "TextDataset"),
-            ("pickle.PickleDataset", "PickleDataset"),
-        )
-    },
-    "MemoryDataset": "MemoryDataset",
     "kedro.io.MemoryDataset": "MemoryDataset",
     "kedro.io.memory_dataset.MemoryDataset": "MemoryDataset",
 }
+_PICKLE_TYPES = frozenset(
+    {"PickleDataset", "pickle.PickleDataset", "kedro_datasets.pickle.PickleDataset"}
+)
 
-#: Arguments of Kedro file datasets that drupe's file datasets do not take.
-_UNSUPPORTED_ARGS = ("fs_args", "metadata")
-
-_TYPE_LINE = re.compile(r"^(\s*type\s*:\s*)([\"']?)([A-Za-z0-9_.:]+)\2(\s*(#.*)?)$")
-_ARG_LINE = re.compile(r"^\s*([A-Za-z_]+)\s*:")
+_TYPE_LINE = re.compile(r"^(\s*)(type\s*:\s*)([\"']?)([A-Za-z0-9_.:]+)\3(\s*(#.*)?)$")
+_KEY_LINE = re.compile(r"^(\s*)[^\s#][^:]*:")
 
 
 def rewrite_catalog(text: str, report: Report) -> str:
-    """``text`` with mappable ``type:`` values replaced; every other type reported."""
+    """``text`` with Kedro-only types replaced and pickle entries allowed to load."""
     lines = text.splitlines(keepends=True)
+    out: list[str] = []
     for index, line in enumerate(lines):
         body = line.rstrip("\r\n")
+        ending = line[len(body) :] or "\n"
         match = _TYPE_LINE.match(body)
-        if match:
-            kedro_type = match.group(3)
-            target = TYPES.get(kedro_type)
-            if target is not None:
-                ending = line[len(body) :]
-                lines[index] = f"{match.group(1)}{target}{match.group(4)}{ending}"
-            elif "." in kedro_type and not kedro_type.startswith(("drupe_", "kedro.io")):
-                report(
-                    f"dataset type {kedro_type} has no drupe equivalent with the same values: "
-                    "write a drupe_pipeline.AbstractDataset subclass and give its dotted path, "
-                    "or use a bundled type (JSONDataset, YAMLDataset, TextDataset, PickleDataset, "
-                    "CSVDataset: a list of dicts)",
-                    index + 1,
-                )
+        if not match:
+            out.append(line)
             continue
-        argument = _ARG_LINE.match(body)
-        if argument and argument.group(1) in _UNSUPPORTED_ARGS:
+        indent, kind = match.group(1), match.group(4)
+        target = TYPES.get(kind)
+        if target is not None:
+            line = f"{indent}{match.group(2)}{target}{match.group(5)}{ending}"
+            report(f"type {kind} -> {target}", index + 1, done=True)
+        elif kind.startswith("kedro_datasets."):
             report(
-                f"{argument.group(1)} is not an argument of drupe's file datasets: remove it",
+                f"type {kind} is kedro-datasets' own class: keep kedro-datasets installed, "
+                f"or write {kind.removeprefix('kedro_datasets.')} for drupe's (docs/catalog.md)",
                 index + 1,
             )
-    return "".join(lines)
+        out.append(line)
+        if kind in _PICKLE_TYPES and not _entry_has(lines, index, indent, "allow_load"):
+            out.append(f"{indent}allow_load: true{ending}")
+            report(
+                "allow_load: true added: drupe unpickles only when an entry allows it "
+                "(Kedro always did); keep it only for pickles your pipeline writes",
+                index + 1,
+                done=True,
+            )
+    return "".join(out)
+
+
+def _entry_has(lines: list[str], index: int, indent: str, key: str) -> bool:
+    """Whether the mapping holding line ``index`` (keys at ``indent``) has ``key``."""
+    for step in (-1, 1):
+        position = index + step
+        while 0 <= position < len(lines):
+            body = lines[position].rstrip("\r\n")
+            match = _KEY_LINE.match(body)
+            if match and len(match.group(1)) < len(indent):
+                break
+            if match and len(match.group(1)) == len(indent) and body.strip().startswith(key):
+                return True
+            position += step
+    return False

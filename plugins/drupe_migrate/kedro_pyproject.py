@@ -19,17 +19,19 @@ from drupe_migrate.plan import Report
 KEPT_KEYS = ("package_name", "project_name", "source_dir")
 KEDRO_ONLY_KEYS = ("kedro_init_version", "tools", "example_pipeline")
 
-#: Dependencies that are Kedro itself or its tooling, and what to say about each.
-_DEPENDENCIES: tuple[tuple[re.Pattern[str], str | None, str], ...] = (
-    (re.compile(r"kedro(\[[^\]]*\])?\s*([<>=~!].*)?"), "drupe", "kedro -> drupe"),
-    (
-        re.compile(r"kedro[-_]datasets\b.*"),
-        None,
-        "kedro-datasets removed: drupe bundles JSON, YAML, text, pickle and CSV datasets; "
-        "other types need a drupe dataset class (see the catalog notes)",
-    ),
-    (re.compile(r"kedro[-_]viz\b.*"), None, "kedro-viz removed: it reads Kedro sessions only"),
-    (re.compile(r"kedro[-_]telemetry\b.*"), None, "kedro-telemetry removed"),
+#: kedro-datasets extras (by prefix) -> the drupe extra installing the same libraries.
+DATASET_EXTRAS: tuple[tuple[str, str], ...] = (
+    ("pandas", "pandas"),
+    ("polars", "polars"),
+    ("matplotlib", "matplotlib"),
+    ("plotly", "plotly"),
+)
+
+_KEDRO = re.compile(r"kedro(\[[^\]]*\])?\s*([<>=~!].*)?")
+_KEDRO_DATASETS = re.compile(r"kedro[-_]datasets(\[(?P<extras>[^\]]*)\])?.*")
+_DROPPED = (
+    (re.compile(r"kedro[-_]viz\b.*"), "kedro-viz removed: it reads Kedro sessions only"),
+    (re.compile(r"kedro[-_]telemetry\b.*"), "kedro-telemetry removed"),
 )
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
@@ -40,6 +42,7 @@ _STRING_ITEM = re.compile(r"^(\s*)([\"'])(.*?)\2(\s*,?\s*(#.*)?)$")
 def rewrite_pyproject(text: str, report: Report) -> str:
     """The migrated text of a Kedro ``pyproject.toml`` (unchanged when it cannot be done)."""
     lines = text.splitlines(keepends=True)
+    extras = _drupe_extras(text, report)
     out: list[str] = []
     table = ""
     in_dependencies = False
@@ -99,7 +102,7 @@ def rewrite_pyproject(text: str, report: Report) -> str:
                     continue
                 item = _STRING_ITEM.match(line.rstrip("\r\n"))
                 if item:
-                    replaced = _dependency(item.group(3), report, number)
+                    replaced = _dependency(item.group(3), extras, report, number)
                     if replaced is None:
                         continue
                     if replaced != item.group(3):
@@ -117,13 +120,42 @@ def rewrite_pyproject(text: str, report: Report) -> str:
     return result
 
 
-def _dependency(requirement: str, report: Report, line: int) -> str | None:
+def _drupe_extras(text: str, report: Report) -> list[str]:
+    """The drupe extras that replace kedro-datasets' (``pandas-csvdataset`` -> ``pandas``)."""
+    found: list[str] = []
+    for match in re.finditer(r"[\"']kedro[-_]datasets\[([^\]]*)\]", text):
+        for extra in match.group(1).split(","):
+            extra = extra.strip()
+            target = next((t for prefix, t in DATASET_EXTRAS if extra.startswith(prefix)), None)
+            if target is None:
+                report(
+                    f"kedro-datasets[{extra}] has no drupe extra: if the catalog uses that "
+                    "type, add kedro-datasets back (drupe reads its classes through an adapter)",
+                    None,
+                )
+            elif target not in found:
+                found.append(target)
+    return found
+
+
+def _dependency(requirement: str, extras: list[str], report: Report, line: int) -> str | None:
     """The requirement to keep (``None``: drop it)."""
-    for pattern, replacement, message in _DEPENDENCIES:
-        if pattern.fullmatch(requirement.strip()):
-            if replacement is None:
-                report(message, line, done=True)
-            return replacement
+    requirement = requirement.strip()
+    if _KEDRO.fullmatch(requirement):
+        return f"drupe[{','.join(extras)}]" if extras else "drupe"
+    if _KEDRO_DATASETS.fullmatch(requirement):
+        report(
+            "kedro-datasets removed: drupe bundles the json, yaml, text, pickle, pandas, "
+            "polars, matplotlib and plotly types"
+            + (f" (its extras became drupe[{','.join(extras)}])" if extras else ""),
+            line,
+            done=True,
+        )
+        return None
+    for pattern, message in _DROPPED:
+        if pattern.fullmatch(requirement):
+            report(message, line, done=True)
+            return None
     return requirement
 
 

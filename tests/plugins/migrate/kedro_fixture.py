@@ -73,7 +73,7 @@ data_processing.preprocessed_companies:
   filepath: data/08_reporting/{namespace}_metrics.json
 
 reviews:
-  type: pandas.CSVDataset
+  type: kedro_datasets.pandas.CSVDataset
   filepath: data/01_raw/reviews.csv
 """,
     "conf/base/parameters.yml": "data_processing:\n  min_rating: 3\n",

@@ -103,15 +103,19 @@ def test_migrated_project_runs_on_drupe_with_kedros_results(kedro_project: Path,
     out = done.stdout
     # What it could not convert is listed, with file and line.
     assert "could not convert" in out
-    assert "conf/base/catalog.yml:14: dataset type pandas.CSVDataset has no drupe equivalent" in out
+    assert (
+        "conf/base/catalog.yml:14: type kedro_datasets.pandas.CSVDataset is kedro-datasets' "
+        "own class" in out
+    )
     assert "kedro-viz removed" in out
+    assert "allow_load: true added" in out
     assert "[tool.kedro] kedro_init_version removed" in out
     assert outside.read_text() == "from kedro.pipeline import node\n"
     assert sibling.read_text() == "[tool.kedro]\npackage_name = 'other'\n"
 
     pyproject = (kedro_project / "pyproject.toml").read_text()
     assert "[tool.drupe]" in pyproject and "[tool.kedro" not in pyproject
-    assert '"drupe",' in pyproject and "kedro-datasets" not in pyproject
+    assert '"drupe[pandas]",' in pyproject and "kedro-datasets" not in pyproject
     for path in (kedro_project / "src").rglob("*.py"):
         if path.is_symlink():
             continue
@@ -121,7 +125,8 @@ def test_migrated_project_runs_on_drupe_with_kedros_results(kedro_project: Path,
     assert "CONFIG_LOADER_CLASS =" not in settings and "CONFIG_LOADER_ARGS = {" in settings
     assert "Session.create(" in (kedro_project / "tests/test_run.py").read_text()
     catalog = (kedro_project / "conf/base/catalog.yml").read_text()
-    assert "type: JSONDataset" in catalog and "type: pandas.CSVDataset" in catalog
+    assert "type: json.JSONDataset" in catalog  # drupe reads Kedro's type names
+    assert "type: pickle.PickleDataset\n  allow_load: true\n" in catalog
 
     run = drupe("run", cwd=kedro_project)
     assert run.returncode == 0, run.stderr

@@ -115,24 +115,47 @@ def test_pyproject_without_package_name_is_left_unchanged():
 
 
 @pytest.mark.parametrize(
-    ("line", "after", "reported"),
+    ("before", "after", "todo"),
     [
-        ("  type: json.JSONDataset", "  type: JSONDataset", False),
+        ("x:\n  type: json.JSONDataset\n", "x:\n  type: json.JSONDataset\n", 0),
+        ("x:\n  type: kedro.io.MemoryDataset  # m\n", "x:\n  type: MemoryDataset  # m\n", 0),
         (
-            "  type: kedro_datasets.pickle.PickleDataset  # model",
-            "  type: PickleDataset  # model",
-            False,
+            "x:\n  type: pickle.PickleDataset\n  filepath: a.pkl\n",
+            "x:\n  type: pickle.PickleDataset\n  allow_load: true\n  filepath: a.pkl\n",
+            0,
         ),
-        ('  type: "yaml.YAMLDataset"', "  type: YAMLDataset", False),
-        ("  type: MemoryDataset", "  type: MemoryDataset", False),
-        ("  type: pandas.ParquetDataset", "  type: pandas.ParquetDataset", True),
-        ("  fs_args: {}", "  fs_args: {}", True),
+        (  # already allowed (or refused) by the entry: left as it is
+            "x:\n  filepath: a.pkl\n  allow_load: false\n  type: PickleDataset\ny: 1\n",
+            "x:\n  filepath: a.pkl\n  allow_load: false\n  type: PickleDataset\ny: 1\n",
+            0,
+        ),
+        (
+            "x:\n  type: kedro_datasets.spark.SparkDataset\n",
+            "x:\n  type: kedro_datasets.spark.SparkDataset\n",
+            1,
+        ),
     ],
 )
-def test_catalog_types(line, after, reported):
-    new, notes = run(rewrite_catalog, f"x:\n{line}\n")
-    assert new == f"x:\n{after}\n"
-    assert bool(notes) is reported
+def test_catalog_rewrites(before, after, todo):
+    new, notes = run(rewrite_catalog, before)
+    assert new == after
+    assert len([n for n in notes if not n[2]]) == todo
+
+
+def test_kedro_datasets_extras_become_drupe_extras():
+    text = (
+        '[project]\ndependencies = [\n    "kedro~=1.0",\n'
+        '    "kedro-datasets[pandas-csvdataset, pandas-parquetdataset, spark-sparkdataset]>=3",\n'
+        ']\n[tool.kedro]\npackage_name = "p"\n'
+    )
+    new, notes = run(rewrite_pyproject, text)
+    assert '    "drupe[pandas]",\n]' in new
+    assert "kedro-datasets" not in new
+    todo = [message for _, message, done in notes if not done]
+    assert todo == [
+        "kedro-datasets[spark-sparkdataset] has no drupe extra: if the catalog uses that type, "
+        "add kedro-datasets back (drupe reads its classes through an adapter)"
+    ]
 
 
 def test_imports_that_end_up_from_one_drupe_module_are_joined():
