@@ -283,6 +283,8 @@ class PluginManager(pluggy.PluginManager):
         self.add_hookspecs(hookspecs)
         self._infos: dict[str, PluginInfo] = {}
         self._finalized = False
+        #: Whether every registration so far has been validated (`validate` then costs nothing).
+        self._validated = False
         #: Hook-name families claimed by spec modules (``HOOK_NAME_PATTERNS``), with their owner.
         self._families: list[tuple[tuple[str, ...], str]] = []
         #: Entry-point plugins that failed to load in a tolerant manager, by name.
@@ -310,8 +312,13 @@ class PluginManager(pluggy.PluginManager):
             return None  # hook names never start with _; a lazy module attribute stays unloaded
         return super().parse_hookimpl_opts(plugin, name)
 
+    def register(self, plugin: Any, name: str | None = None) -> str | None:
+        self._validated = False
+        return super().register(plugin, name)
+
     def add_hookspecs(self, module_or_class: Any) -> None:
         """Add hook specifications, and the hook-name family they claim, if any."""
+        self._validated = False
         super().add_hookspecs(module_or_class)
         patterns = getattr(module_or_class, "HOOK_NAME_PATTERNS", ())
         if patterns:
@@ -459,6 +466,8 @@ class PluginManager(pluggy.PluginManager):
         family of names claimed by a registered spec module: there a name
         without a spec is a typo.
         """
+        if self._validated:
+            return  # nothing was registered or specified since the last check
         for hook_name in dir(self.hook):
             if hook_name.startswith("_"):
                 continue
@@ -484,6 +493,7 @@ class PluginManager(pluggy.PluginManager):
             plugin = self.get_plugin(name)
             if plugin is not None:
                 self._infos[name] = info._replace(hooks=self._hook_names(plugin))
+        self._validated = True
 
     # -- per-session copies (see drupe.plugin_template) -----------------------
 
@@ -512,6 +522,7 @@ class PluginManager(pluggy.PluginManager):
         # drupe's.
         new._infos = dict(self._infos)
         new._finalized = self._finalized
+        new._validated = self._validated
         new.loaded_entry_points = self.loaded_entry_points
         new._families = list(self._families)
         new.broken = dict(self.broken)
