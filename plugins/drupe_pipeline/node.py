@@ -52,6 +52,8 @@ def is_parameter(name: str) -> bool:
 
 def strip_transcoding(name: str) -> str:
     """The dataset a transcoded name stands for: ``df@pandas`` -> ``df``."""
+    if TRANSCODING_SEPARATOR not in name:
+        return name
     return name.split(TRANSCODING_SEPARATOR, 1)[0]
 
 
@@ -61,7 +63,7 @@ def transcode_split(name: str) -> tuple[str, str]:
     return base, form
 
 
-@attrs.frozen(init=False, eq=False, repr=False)
+@attrs.frozen(init=False, eq=False, repr=False, slots=False)
 class Node:
     """One step of a pipeline: ``Node(func, inputs, outputs, name=..., tags=..., namespace=...)``.
 
@@ -141,8 +143,19 @@ class Node:
 
     def __hash__(self) -> int:
         # The function is left out of the hash (a callable object may not be
-        # hashable); equality still compares it.
-        return hash((self.name, self.inputs, self.outputs))
+        # hashable); equality still compares it. Pipelines hash nodes a lot, so
+        # the hash is cached on the instance, and never pickled: string hashes
+        # differ between processes.
+        cached: int | None = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.name, self.inputs, self.outputs))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_hash", None)
+        return state
 
     def __repr__(self) -> str:
         return f"Node({self.name!r})"

@@ -333,6 +333,8 @@ def test_equal_nodes_hash_equal_and_survive_pickling():
     assert A == A_TAGGED and hash(A) == hash(A_TAGGED)
     assert A != A_OTHER_FUNC
     assert pickle.loads(pickle.dumps(A)) == A
+    # the cached hash never travels: string hashes differ between processes
+    assert "_hash" not in pickle.loads(pickle.dumps(A)).__dict__
 
 
 # -- Node(...) as Kedro users call it ----------------------------------------------------
