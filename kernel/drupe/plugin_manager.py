@@ -88,7 +88,18 @@ class PluginInfo(NamedTuple):
 
 
 _scan_lock = threading.Lock()
+#: Scans by key, the most recent few (a long-lived process sees one or two keys).
 _scan_cache: dict[str, tuple[EntryPointPlugin, ...]] = {}
+SCAN_CACHE_SIZE = 8
+
+
+def _after_fork_in_child() -> None:
+    """A lock held by another thread at ``fork`` would stay held forever in the child."""
+    global _scan_lock
+    _scan_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 CACHE_ENV_VAR = "DRUPE_CACHE_DIR"
 NO_CACHE_ENV_VAR = "DRUPE_NO_CACHE"
 
@@ -116,6 +127,8 @@ def entry_point_plugins() -> tuple[EntryPointPlugin, ...]:
                 cached = _scan()
                 _write_disk_cache(key, cached)
             _scan_cache[key] = cached
+            while len(_scan_cache) > SCAN_CACHE_SIZE:
+                del _scan_cache[next(iter(_scan_cache))]
     return cached
 
 
