@@ -32,7 +32,6 @@ from typing import Any
 
 import drupe
 import drupe_store
-from drupe.testing import FunctionExecutor, StaticConfig
 from drupe_store import SqliteStore, open_history
 
 TARGET_MS = 50.0
@@ -54,6 +53,9 @@ class ProjectAt:
 
 
 def sessions_per_second(root: Path, count: int, save: bool) -> float:
+    # drupe.testing imports pytest: only this figure needs it, not fill() (compare.py).
+    from drupe.testing import FunctionExecutor, StaticConfig
+
     plugins = [
         drupe_store,
         ProjectAt(root),
