@@ -566,6 +566,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def load_report(path: str) -> dict[str, Any]:
+    try:
+        report: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+        report["figures"], report["tools"], report["machine"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise Refused(f"--show {path}: not a report saved by compare.py --json ({error})") from None
+    return report
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
@@ -593,11 +602,16 @@ def main() -> int:
     parser.add_argument(
         "--kedro-python", default="", help="a Python with Kedro installed (default: $KEDRO_PYTHON)"
     )
+    parser.add_argument(
+        "--show",
+        metavar="REPORT",
+        help="print the table of a report saved with --json, measuring nothing",
+    )
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     try:
-        report = run(args)
+        report = load_report(args.show) if args.show else run(args)
     except Refused as error:
         print(f"compare.py: {error}", file=sys.stderr)
         return 2

@@ -120,7 +120,7 @@ def service_rate(args: argparse.Namespace) -> dict[str, Any]:
     """Runs per second of one service session, from ``args.threads`` threads."""
     import bench_service
 
-    session = open_service(args.kind, Path(args.path))
+    session = open_service(args.kind, Path(args.path), args.store)
     try:
         run = service_call(session)
         run(0)  # the first run imports the project's pipelines
