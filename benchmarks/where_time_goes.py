@@ -32,6 +32,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -154,6 +155,38 @@ def area(filename: str, function: str) -> str:
     return path.stem
 
 
+def module_of(filename: str) -> str:
+    """A profiled file as a short module path: ``drupe_config/loader.py``, ``stdlib/re``."""
+    parts = Path(filename).parts
+    for marker in ("site-packages", "kernel", "plugins"):
+        if marker in parts:
+            return "/".join(parts[parts.index(marker) + 1 :])
+    for index, part in enumerate(parts[:-1]):
+        if part.startswith("python3"):
+            return "stdlib/" + "/".join(parts[index + 1 :])
+    return filename
+
+
+def calls_into(raw: dict[Any, Any], packages: tuple[str, ...]) -> dict[str, float]:
+    """Cumulative time of calls from outside ``packages`` into them, by calling module.
+
+    Only the edges that enter the packages are summed, so a call that goes on
+    inside them is not counted twice.
+    """
+
+    def within(key: tuple[str, int, str]) -> bool:
+        return area(key[0], key[2]).removeprefix("stdlib ") in packages
+
+    # A package's module bodies are its own import (called by the builtin exec), not a use.
+    inside = {key for key in raw if within(key) and key[2] != "<module>"}
+    found: dict[str, float] = defaultdict(float)
+    for key in inside:
+        for caller, edge in raw[key][4].items():
+            if caller[0] != "~" and not within(caller):
+                found[module_of(caller[0])] += edge[3]
+    return found
+
+
 def print_profile(stats: pstats.Stats, title: str, top: int) -> None:
     raw = stats.stats  # type: ignore[attr-defined]
     total = sum(entry[2] for entry in raw.values())
@@ -174,6 +207,15 @@ def print_profile(stats: pstats.Stats, title: str, top: int) -> None:
     for (filename, line, function), entry in sorted(ours, key=lambda kv: -kv[1][3])[:top]:
         where = f"{area(filename, function)}.{function}:{line}"
         print(f"     {where[:60]:<60} {entry[3] * 1000:8.1f} ms  {entry[1]:7d} calls")
+    for label, packages in (
+        ("regular expressions (re) compiled and matched", ("re",)),
+        ("attrs classes created (attrs' decorators)", ("attr", "attrs")),
+    ):
+        callers = calls_into(raw, packages)
+        spent = sum(callers.values())
+        print(f"   {label}: {spent * 1000:.1f} ms, by calling module:")
+        for module, seconds in sorted(callers.items(), key=lambda kv: -kv[1])[: top // 2]:
+            print(f"     {module[:60]:<60} {seconds * 1000:8.1f} ms")
     print("   costliest functions (own time):")
     ranked = sorted(raw.items(), key=lambda kv: -kv[1][2])[:top]
     for (filename, line, function), entry in ranked:
