@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -123,8 +124,10 @@ class Tool:
 
 
 def last_line(text: str) -> str:
+    """The line that says what went wrong: a traceback's exception line, else the last one."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "(no output)"
+    errors = [line for line in lines if re.match(r"[\w.]+(Error|Exception|Exit)\b.*:", line)]
+    return errors[-1] if errors else lines[-1] if lines else "(no output)"
 
 
 def checked_tool(label: str, kind: str, python: str, origin: str) -> Tool:
@@ -213,6 +216,7 @@ class Figure:
     warm_up: bool = False  # an untimed first round: .pyc files written, OS caches warm
     needs: tuple[str, ...] = ()  # "conf", "store": set-up done only when asked for
     samples: dict[str, list[float]] = field(default_factory=dict)
+    error: str = ""  # why the figure could not be measured (the others still are)
 
 
 def cli(*drupe_args: str, kedro_args: tuple[str, ...] | None = None) -> Sample:
@@ -472,6 +476,9 @@ def table(report: dict[str, Any]) -> str:
     lines = [head, "-" * len(head)]
     for entry in report["figures"]:
         row = f"{entry['title']:<{width}}{entry['unit']:<8}"
+        if entry.get("error"):
+            lines.append(row + f"{'failed':>10}  (see below)")
+            continue
         row += "".join(
             f"{number(entry['medians'].get(label), entry['unit']):>10}" for label in labels
         )
@@ -482,6 +489,9 @@ def table(report: dict[str, Any]) -> str:
     lines.append("")
     lines.append("x TOOL: how many times faster drupe is than TOOL (> 1: drupe is faster);")
     lines.append("ms: median wall time; runs/s: median rate; MiB: RSS after minus before.")
+    for entry in report["figures"]:
+        if entry.get("error"):
+            lines.append(f"FAILED {entry['title']}: {entry['error']}")
     if report["targets"]:
         lines.append("")
         lines.append("issue 17's targets (this checkout's drupe; informative, never a failure):")
@@ -524,7 +534,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         prepare(tools, chosen, work)
         for index, figure in enumerate(chosen, 1):
             progress(f"[{index}/{len(chosen)}] {figure.title}")
-            measure(figure, tools, work)
+            try:
+                measure(figure, tools, work)
+            except Failed as error:
+                figure.error = str(error)
+                figure.samples = {}
+                progress(f"    could not be measured: {error}")
     entries = []
     values: dict[str, dict[str, float]] = {}
     for figure in chosen:
@@ -539,6 +554,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "better": figure.better or None,
                 "medians": by_tool,
                 "samples": figure.samples,
+                "error": figure.error or None,
                 "speedup": {
                     label: speedup(figure, ours, by_tool.get(label))
                     for label in by_tool
@@ -638,6 +654,10 @@ def main() -> int:
         print(f"tools: {tools}")
         print()
         print(table(report))
+    failed = [entry["key"] for entry in report["figures"] if entry.get("error")]
+    if failed and not args.show:
+        print(f"compare.py: could not measure {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -96,3 +96,13 @@ def test_an_unknown_figure_is_refused_naming_the_known_ones() -> None:
     assert done.returncode == 2
     assert "unknown figure sesion" in done.stderr
     assert "session" in done.stderr.split("choose from", 1)[1]
+
+
+def test_a_figure_that_fails_is_named_and_the_others_are_still_measured() -> None:
+    # Without the pipeline plugin nothing answers execute_run: `drupe run` fails.
+    done = compare("--quick", "--json", "--only", "floor,run", DRUPE_DISABLE_PLUGINS="pipeline")
+    assert done.returncode == 1
+    figures = {entry["key"]: entry for entry in json.loads(done.stdout)["figures"]}
+    assert figures["floor"]["error"] is None and len(figures["floor"]["samples"]["drupe"]) == 1
+    assert "exited" in figures["run"]["error"] and "drupe run" in figures["run"]["error"]
+    assert "could not measure run" in done.stderr
