@@ -609,7 +609,8 @@ def main() -> int:
         default=10_000,
         help="service runs for the RSS figure (default 10000)",
     )
-    parser.add_argument("--only", default="", help="comma-separated figure keys")
+    keys = ", ".join(figure.key for figure in figures(Settings(quick=False, repeat=1)))
+    parser.add_argument("--only", default="", help=f"comma-separated figure keys: {keys}")
     parser.add_argument(
         "--baseline-python",
         default="",
