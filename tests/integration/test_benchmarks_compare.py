@@ -48,10 +48,16 @@ def compare(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_quick_mode_measures_every_figure_with_this_drupe() -> None:
+def test_quick_mode_measures_every_figure_with_this_drupe(tmp_path: Path) -> None:
     done = compare("--quick", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
+    saved = tmp_path / "report.json"
+    saved.write_text(done.stdout)
+    shown = compare("--show", str(saved))  # the table again, from the saved report
+    assert shown.returncode == 0, shown.stderr
+    for entry in report["figures"]:
+        assert entry["title"] in shown.stdout
     assert report["quick"] is True
     assert list(report["tools"]) == ["drupe"]  # no Kedro, no baseline asked for
     assert {entry["key"] for entry in report["figures"]} == FIGURES
@@ -106,3 +112,11 @@ def test_a_figure_that_fails_is_named_and_the_others_are_still_measured() -> Non
     assert figures["floor"]["error"] is None and len(figures["floor"]["samples"]["drupe"]) == 1
     assert "exited" in figures["run"]["error"] and "drupe run" in figures["run"]["error"]
     assert "could not measure run" in done.stderr
+
+
+def test_show_refuses_a_file_that_is_not_a_report(tmp_path: Path) -> None:
+    other = tmp_path / "other.json"
+    other.write_text('{"not": "a report"}')
+    done = compare("--show", str(other))
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"compare.py: --show {other}: not a report saved by compare.py")
