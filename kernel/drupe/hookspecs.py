@@ -145,6 +145,17 @@ def find_project(start: Path) -> Project | None:
 
 
 @hookspec(firstresult=True)
+def explain_missing_project(start: Path) -> str | None:
+    """Say why no project was found from ``start``, and what to do, in one message.
+
+    Called when a plugin needs a project and the session has none
+    (``session.require_project()``); the kernel raises `drupe.ProjectError`
+    with the answer. Answered by the bundled ``project`` plugin (Kedro's
+    "Package name not found" and where it looked).
+    """
+
+
+@hookspec(firstresult=True)
 def load_settings(project: Project | None, plugin_manager: pluggy.PluginManager) -> Any:
     """Return the project's settings object (``None`` means "no settings").
 

@@ -403,9 +403,16 @@ class PluginManager(pluggy.PluginManager):
             raise PluginError(
                 f"plugin {name!r} could not be registered: {exc}", plugin=name
             ) from exc
-        self._infos[name] = PluginInfo(
-            name, distribution, version, source, True, self._hook_names(plugin)
-        )
+        hooks = self._hook_names(plugin)
+        if not hooks and source == "explicit" and isinstance(plugin, types.ModuleType):
+            self.unregister(plugin)
+            raise PluginError(
+                f"plugin {name!r} ({_origin(distribution, version)}) is the module "
+                f"{plugin.__name__}, which implements no hook: if the package names a plugin "
+                f"class (drupe_config.ConfigPlugin, say), register the class",
+                plugin=name,
+            )
+        self._infos[name] = PluginInfo(name, distribution, version, source, True, hooks)
         return plugin
 
     def _default_name(self, plugin: Any) -> str:

@@ -219,11 +219,11 @@ class AbstractSession(ABC):
         found: Project | None = manager.call("find_project", start=start)
         if found is not None:
             return found
+        explained = manager.call("explain_missing_project", start=start)
         raise ProjectError(
-            f"Package name not found: no project was found from {start} (no pyproject.toml "
-            f"with a [tool.drupe] table there or in a folder above, and none configured in "
-            f"this process). Run from inside a project, pass --project / project_path, or "
-            f"bootstrap the project first"
+            explained
+            or f"no project was found from {start}: run from inside a project, or pass "
+            f"--project / project_path"
         )
 
     @property

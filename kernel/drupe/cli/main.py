@@ -328,6 +328,8 @@ def info(state: CliState, /, as_json: bool) -> None:
                 {"drupe": __version__, "project": project_info, "plugins": plugins}, indent=2
             )
         )
+        for error in manager.broken.values():
+            raise error
         return
     click.echo(f"drupe {__version__} (Python {sys.version.split()[0]})")
     if project_info:
@@ -344,6 +346,8 @@ def info(state: CliState, /, as_json: bool) -> None:
             click.echo(f"  {p['name']:<12} {origin}  hooks: {', '.join(p['hooks']) or '-'}")
         else:
             click.echo(f"  {p['name']:<12} {origin}  disabled ({p['disabled_by']})")
+    for error in manager.broken.values():
+        raise error  # after the report: one line naming the plugin and how to disable it
 
 
 @cli.command(cls=RunCommand)
