@@ -57,7 +57,7 @@ def sessions_per_second(root: Path, count: int, save: bool) -> float:
     from drupe.testing import FunctionExecutor, StaticConfig
 
     plugins = [
-        drupe_store,
+        drupe_store.StorePlugin,  # a class: the session makes its own instance
         ProjectAt(root),
         StaticConfig({"parameters": {"alpha": 1}}),
         FunctionExecutor(lambda context, run: {"out": 1}),
