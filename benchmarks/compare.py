@@ -219,9 +219,10 @@ class Figure:
     error: str = ""  # why the figure could not be measured (the others still are)
 
 
-def cli(*drupe_args: str, kedro_args: tuple[str, ...] | None = None) -> Sample:
+def cli(*args: str) -> Sample:
+    """The tool's own command (``drupe ARGS`` or ``kedro ARGS``) in its project, whole process."""
+
     def sample(tool: Tool, work: Work) -> float:
-        args = drupe_args if tool.kind == "drupe" else (kedro_args or drupe_args)
         return tool.timed(tool.command(*args), tool.project) * 1000
 
     return sample
