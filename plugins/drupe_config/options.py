@@ -13,12 +13,18 @@ from typing import Any
 import attrs
 
 import drupe
+from drupe_config.secrets import DEFAULT_SECRET_KEY_PATTERN
 
 #: File patterns per configuration key, relative to an environment folder.
+#: Globals come from ``globals.yml`` alone (Kedro's documented pattern), so a
+#: file such as ``globals_extra.yml`` never feeds ``${globals:...}`` by accident.
 DEFAULT_CONFIG_PATTERNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        key: (f"{key}*", f"{key}*/**", f"**/{key}*")
-        for key in ("parameters", "catalog", "credentials", "logging", "globals")
+        **{
+            key: (f"{key}*", f"{key}*/**", f"**/{key}*")
+            for key in ("parameters", "catalog", "credentials", "logging")
+        },
+        "globals": ("globals.yml",),
     }
 )
 
@@ -42,6 +48,16 @@ SETTINGS_DECLARATION: Mapping[str, Mapping[str, Any]] = MappingProxyType(
             "type": str,
             "default": "conf",
             "doc": "Configuration folder (or archive), relative to the project root.",
+        },
+        "SECRET_KEY_PATTERN": {
+            "type": str,
+            "default": DEFAULT_SECRET_KEY_PATTERN,
+            "doc": (
+                "Regular expression: a runtime parameter whose key (split into lower-case "
+                "words joined by '_') it matches is a secret, scrubbed by value from errors, "
+                "records and logs. Default: whole words password, pass, token, secret, key, "
+                "dsn, auth, credentials, private, ... (see docs/configuration.md)."
+            ),
         },
         "CONFIG_LOADER_ARGS": {
             "type": dict,

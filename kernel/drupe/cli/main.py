@@ -226,7 +226,10 @@ def _disable_option(
     for item in value:
         if not item.startswith("no:") or not item[3:].strip():
             raise click.BadParameter(
-                f"{item!r}: only `-p no:NAME` (disable a plugin) is supported", ctx, param
+                f"{item!r}: only `-p no:NAME` (disable a plugin) is supported; to choose "
+                f"pipelines (Kedro's -p), write `drupe run --pipeline {item}`",
+                ctx,
+                param,
             )
         names.extend(n.strip() for n in item[3:].split(",") if n.strip())
     ctx.ensure_object(CliState).disable_plugins = names
@@ -301,7 +304,12 @@ def info(state: CliState, /, as_json: bool) -> None:
     start = (state.project_path or Path.cwd()).resolve()
     project = manager.hook.find_project(start=start)
     # Settings may register the project's own hooks or disable plugins: show those too.
-    manager.hook.load_settings(project=project, plugin_manager=manager)
+    # Broken settings are reported, not fatal: info is what one runs to find out why.
+    settings_error: str | None = None
+    try:
+        manager.hook.load_settings(project=project, plugin_manager=manager)
+    except DrupeError as exc:
+        settings_error = str(exc)
     manager.validate()
     plugins: list[dict[str, Any]] = [
         {
@@ -325,7 +333,13 @@ def info(state: CliState, /, as_json: bool) -> None:
     if as_json:
         click.echo(
             json.dumps(
-                {"drupe": __version__, "project": project_info, "plugins": plugins}, indent=2
+                {
+                    "drupe": __version__,
+                    "project": project_info,
+                    "settings_error": settings_error,
+                    "plugins": plugins,
+                },
+                indent=2,
             )
         )
         for error in manager.broken.values():
@@ -339,6 +353,8 @@ def info(state: CliState, /, as_json: bool) -> None:
         )
     else:
         click.echo(f"project: none found from {start}")
+    if settings_error:
+        click.echo(f"settings: NOT LOADED: {settings_error}")
     click.echo("plugins:")
     for p in plugins:
         origin = f"{p['distribution']} {p['version']}" if p["distribution"] else p["source"]
