@@ -20,7 +20,13 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-from drupe_pipeline.hooks import add_hookspecs, after_session_created, cli_commands, execute_run
+from drupe_pipeline.hooks import (
+    add_hookspecs,
+    after_session_created,
+    cli_commands,
+    declare_settings,
+    execute_run,
+)
 
 if TYPE_CHECKING:
     from drupe_pipeline.catalog import DataCatalog
@@ -103,6 +109,7 @@ __all__ = [
     "add_hookspecs",
     "after_session_created",
     "cli_commands",
+    "declare_settings",
     "execute_run",
     "find_pipelines",
     "node",

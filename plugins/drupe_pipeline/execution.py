@@ -19,7 +19,7 @@ from drupe_pipeline.catalog import CatalogConfig, DataCatalog
 from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress, progress_for
 from drupe_pipeline.registry import PipelineRegistry
-from drupe_pipeline.runners import resolve_runner
+from drupe_pipeline.runners.choice import choose_runner
 
 _lock = threading.Lock()
 _registries: weakref.WeakKeyDictionary[Any, PipelineRegistry] = weakref.WeakKeyDictionary()
@@ -161,7 +161,12 @@ def execute(session: Any, context: Any, run: drupe.RunRequest) -> dict[str, Any]
         run_id=run.run_id,
         session_id=run.session_id,
     )
-    runner = resolve_runner(run.runner)
+    runner = choose_runner(
+        run.runner,
+        getattr(run, "runner_options", None),
+        hook=hook,
+        settings=getattr(session, "settings", None),
+    )
     progress = progress_for(session)
     if run.only_missing_outputs:
         remaining = only_missing(pipeline, catalog, progress)

@@ -20,6 +20,14 @@ def add_hookspecs(plugin_manager: Any) -> None:
     plugin_manager.add_hookspecs(hookspecs)
 
 
+@drupe.hookimpl(optionalhook=True)
+def declare_settings() -> dict[str, dict[str, Any]]:
+    """``RUNNER``: the default runner (`drupe_pipeline.runner_setting`)."""
+    from drupe_pipeline.runner_setting import DECLARATION
+
+    return DECLARATION
+
+
 @drupe.hookimpl(trylast=True)
 def execute_run(session: Any, context: Any, run: Any) -> dict[str, Any]:
     """Run the selected pipelines of the project with the chosen runner."""

@@ -22,6 +22,7 @@ import drupe
 from drupe_store.hooks import (
     after_close,
     after_run,
+    after_runner_started,
     after_session_created,
     before_run,
     cli_commands,
@@ -53,6 +54,7 @@ __all__ = [
     "StoreOptions",
     "after_close",
     "after_run",
+    "after_runner_started",
     "after_session_created",
     "before_run",
     "cli_commands",

@@ -69,6 +69,25 @@ def on_run_error(
         recorder.run_finished(run, error=error)
 
 
+@drupe.hookimpl(optionalhook=True)
+def after_runner_started(
+    runner: str, details: Any, run_id: str, session_id: str
+) -> None:
+    """A runner said where the nodes run (the pipeline plugin's hook): kept with the run.
+
+    Called in the thread running the run, where that run's session is the current one.
+    """
+    from drupe_store.recorder import recorder_of
+
+    try:
+        session = drupe.get_current_session()
+    except drupe.SessionError:
+        return
+    recorder = recorder_of(session) if session.session_id == session_id else None
+    if recorder is not None:
+        recorder.runner_started(run_id, runner, details)
+
+
 @drupe.hookimpl
 def after_close(session: drupe.AbstractSession) -> None:
     from drupe_store.recorder import stop_recording

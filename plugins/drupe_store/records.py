@@ -164,6 +164,7 @@ def run_record(run: drupe.RunRequest, mask: SecretMask, started_at: str) -> dict
         "duration_s": None,
         "error": None,
         "outputs": [],
+        "runner": None,
         **owner(),
     }
 
@@ -177,12 +178,24 @@ def finished_run(
     finished_at = now()
     return {
         **record,
-        "status": "failed" if error is not None else "succeeded",
+        "status": run_status(error),
         "finished_at": finished_at,
         "duration_s": seconds_between(record.get("started_at"), finished_at),
         "error": error_record(error) if error is not None else None,
         "outputs": sorted(str(name) for name in (outputs or {})),
     }
+
+
+def run_status(error: BaseException | None) -> str:
+    """``succeeded``, ``interrupted`` (Ctrl-C, or SIGTERM a runner turned into one) or ``failed``."""
+    if error is None:
+        return "succeeded"
+    return "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+
+
+def with_runner(record: Mapping[str, Any], runner: str, details: Mapping[str, Any]) -> dict[str, Any]:
+    """The run record once its runner said where nodes run (``{"name": "dask", "scheduler": ...}``)."""
+    return {**record, "runner": {"name": runner, **details}}
 
 
 def check_status(status: str | None) -> None:

@@ -33,6 +33,7 @@ from drupe_pipeline.errors import NodeError
 from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress
 from drupe_pipeline.runners.base import MemoryReleaser, PoolRunner, run_scheduled
+from drupe_pipeline.runners import reports
 from drupe_pipeline.runners.node_run import NO_HOOKS, NodeHooks, RunInfo, run_node
 
 MP_CONTEXT_ENV = "DRUPE_MP_CONTEXT"
@@ -87,8 +88,8 @@ def _run_in_worker(
     info: RunInfo,
     bootstrap: Any,
     secrets: Mapping[str, set[str]],
-) -> dict[str, Any]:
-    """Run one node in a worker process; return its in-memory outputs."""
+) -> tuple[dict[str, Any], reports.Reports]:
+    """Run one node in a worker process; return its in-memory outputs and its reports."""
     hook = NO_HOOKS
     if bootstrap is not None:
         hook = NodeHooks(bootstrap.plugin_manager().hook)
@@ -108,7 +109,8 @@ def _run_in_worker(
         except Exception:
             raise _WorkerFailure(f"{type(original).__name__}: {original}") from None
         raise original from None
-    return {name: catalog.load(name) for name in memory_outputs}
+    outputs = {name: catalog.load(name) for name in memory_outputs}
+    return outputs, reports.collect(hook, node, info)
 
 
 class ParallelRunner(PoolRunner):
@@ -160,9 +162,11 @@ class ParallelRunner(PoolRunner):
                 secrets = catalog.secrets_of(datasets)
                 return pool.submit(_run_in_worker, node, datasets, values, info, bootstrap, secrets)
 
-            def on_done(node: Any, outputs: dict[str, Any]) -> None:
+            def on_done(node: Any, result: tuple[dict[str, Any], reports.Reports]) -> None:
+                outputs, collected = result
                 for name, value in outputs.items():
                     catalog.get(name).save(value)
+                reports.deliver(hook, node, collected, info)
                 releaser.node_done(node)
 
             run_scheduled(pipeline, submit, on_done, progress)
