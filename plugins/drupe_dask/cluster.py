@@ -62,9 +62,8 @@ def start_local_cluster(
 def describe(client: Any, *, local: bool) -> dict[str, Any]:
     """What the store records about the cluster: scheduler, dashboard, workers."""
     info = client.scheduler_info()
-    serves_dashboard = bool(info.get("services", {}).get("dashboard")) and (
-        not local or dashboard_available()
-    )
+    # A run's own local cluster serves no dashboard (it lives as long as the run).
+    serves_dashboard = not local and bool(info.get("services", {}).get("dashboard"))
     return {
         "scheduler": client.scheduler.address,
         "dashboard": client.dashboard_link if serves_dashboard else None,

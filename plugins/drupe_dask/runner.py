@@ -110,69 +110,90 @@ class DaskRunner:
 
 
 class _Run:
-    """One run's futures: submitted at once, watched as they complete."""
+    """One run's futures: each node submitted the moment the nodes it reads from are done.
+
+    A node's task has no Dask dependency of its own: the results it reads
+    are published on the scheduler under run-unique names, and the task
+    fetches them itself, worker to worker (`run_on_worker`). So the
+    scheduler places each task by load alone, and two branches that become
+    ready together run on two workers at once instead of queueing on the
+    worker that holds their common input (Dask's data locality, which work
+    stealing only corrects later, if at all, for short tasks).
+    """
 
     def __init__(self, client: Any, graph: Any) -> None:
         self.client = client
         self.graph = graph
-        self.prefix = f"drupe-{graph.run_id or uuid.uuid4().hex}-"
+        # Keys start with the node's name: Dask groups tasks (and learns their
+        # durations) by that prefix; the suffix makes them unique to the run.
+        self.suffix = "-" + uuid.uuid4().hex
+        self.tasks = {task.name: task for task in graph.tasks}
+        self.reports = graph.wants_reports()
         self.nodes: dict[str, Any] = {}  # node name -> future of its result
         self.watched: dict[Any, str] = {}  # future that says a node is done -> node name
         self.returns: list[Any] = []  # futures of the free outputs
-        self.upstream = {task.name: task.upstream for task in graph.tasks}
-        self.waiting = dict(self.upstream)
-        self.done: set[str] = set()
-        self.readers: dict[str, int] = {task.name: 0 for task in graph.tasks}
+        self.published: set[str] = set()  # dataset names on the scheduler
+        self.blocked = {name: set(task.upstream) for name, task in self.tasks.items()}
+        self.dependents: dict[str, list[str]] = {name: [] for name in self.tasks}
+        self.readers: dict[str, int] = {name: 0 for name in self.tasks}
         for task in graph.tasks:
             for name in task.upstream:
+                self.dependents[name].append(task.name)
+            for name in task.reads_from:
                 self.readers[name] += 1
-        self._submit_all()
 
-    def _submit_all(self) -> None:
-        client, graph = self.client, self.graph
-        reports = graph.wants_reports()
-        for task in graph.tasks:
-            inputs = [self.nodes[name] for name in task.upstream]
-            future = client.submit(
-                graph.run_task, task.payload, *inputs, key=self.prefix + task.name, pure=False
+    def _published_name(self, node: str) -> str:
+        return "drupe-result-" + node + self.suffix
+
+    def _submit(self, name: str) -> Any:
+        client, graph, task = self.client, self.graph, self.tasks[name]
+        del self.blocked[name]
+        future = client.submit(
+            run_on_worker,
+            graph.run_task,
+            task.payload,
+            [self._published_name(up) for up in task.reads_from],
+            key=name + self.suffix,
+            pure=False,
+        )
+        self.nodes[name] = future
+        watch = future
+        if self.reports:
+            watch = client.submit(graph.reports_of, future, key="reports-" + name + self.suffix)
+        self.watched[watch] = name
+        if task.returns:
+            self.returns.append(
+                client.submit(
+                    graph.outputs_of, future, task.returns, key="returns-" + name + self.suffix
+                )
             )
-            self.nodes[task.name] = future
-            watch = future
-            if reports:
-                watch = client.submit(
-                    graph.reports_of, future, key=self.prefix + "reports-" + task.name
-                )
-            self.watched[watch] = task.name
-            if task.returns:
-                self.returns.append(
-                    client.submit(
-                        graph.outputs_of,
-                        future,
-                        task.returns,
-                        key=self.prefix + "returns-" + task.name,
-                    )
-                )
-        self._announce_ready()
-
-    def _announce_ready(self) -> None:
-        for name, upstream in list(self.waiting.items()):
-            if self.done.issuperset(upstream):
-                del self.waiting[name]
-                self.graph.node_started(name)
+        graph.node_started(name)
+        return watch
 
     def wait(self) -> None:
         from distributed import as_completed
 
         try:
-            for future in as_completed(list(self.watched), loop=self.client.loop):
+            ready = [name for name, upstream in self.blocked.items() if not upstream]
+            completed = as_completed([self._submit(name) for name in ready], loop=self.client.loop)
+            for future in completed:
                 name = self.watched.pop(future)
                 if future.status != "finished":
                     self._fail(name, future)
-                reports = future.result() if future is not self.nodes[name] else None
-                self.done.add(name)
+                reports = future.result() if self.reports else None
+                if self.readers[name]:
+                    published = self._published_name(name)
+                    self.client.publish_dataset(**{published: self.nodes[name]})
+                    self.published.add(published)
                 self.graph.node_finished(name, reports)
+                for dependent in self.dependents[name]:
+                    waiting_for = self.blocked[dependent]
+                    waiting_for.discard(name)
+                    if not waiting_for:
+                        completed.add(self._submit(dependent))
                 self._release(name)
-                self._announce_ready()
+            if self.blocked:  # cannot happen with a valid pipeline; never end silently
+                raise RuntimeError(f"nodes never became ready: {', '.join(sorted(self.blocked))}")
             if self.returns:
                 values: dict[str, Any] = {}
                 for part in self.client.gather(self.returns):
@@ -181,17 +202,30 @@ class _Run:
         except BaseException:
             self._cancel()
             raise
+        finally:
+            self._unpublish(list(self.published))
 
     def _release(self, name: str) -> None:
-        """Let go of futures no pending node reads: Dask frees their data on the workers."""
-        for candidate in (name, *self.upstream[name]):
-            if candidate != name:
-                self.readers[candidate] -= 1
-            if candidate in self.done and self.readers[candidate] == 0:
-                self.nodes[candidate] = RELEASED
+        """Let go of results no node still has to read: Dask frees their data on the workers."""
+        task = self.tasks[name]
+        if not self.readers[name]:
+            self.nodes[name] = RELEASED
+        for upstream in task.reads_from:
+            self.readers[upstream] -= 1
+            if not self.readers[upstream]:
+                self.nodes[upstream] = RELEASED
+                self._unpublish([self._published_name(upstream)])
+
+    def _unpublish(self, names: list[str]) -> None:
+        for published in names:
+            if published in self.published:
+                self.published.discard(published)
+                try:
+                    self.client.unpublish_dataset(published)
+                except Exception as exc:  # the scheduler may be gone: nothing left to free
+                    log.debug("dask runner: could not unpublish %s: %s", published, exc)
 
     def _fail(self, name: str, future: Any) -> None:
-        name = self._blame(name)
         failed = self.nodes[name]
         error = failed.exception() if failed.status == "error" else None
         if error is None:
@@ -202,18 +236,6 @@ class _Run:
         else:
             error = error.with_traceback(failed.traceback())
         raise self.graph.node_error(name, error) from error
-
-    def _blame(self, name: str) -> str:
-        """The node whose own failure this is (Dask fails a node's dependents with its error)."""
-        seen = {name}
-        while True:
-            culprit = next(
-                (up for up in self.upstream[name] if self.nodes[up].status == "error"), None
-            )
-            if culprit is None or culprit in seen:
-                return name
-            seen.add(culprit)
-            name = culprit
 
     def _cancel(self) -> None:
         pending = [
@@ -226,3 +248,20 @@ class _Run:
                 self.client.cancel(pending, force=True)
             except Exception as exc:  # the scheduler may be gone: the run fails anyway
                 log.warning("dask runner: could not cancel %d task(s): %s", len(pending), exc)
+
+
+def run_on_worker(run_task: Any, payload: Any, published: list[str]) -> Any:
+    """On a worker: fetch the results the node reads (worker to worker), then run the node.
+
+    They are published on the scheduler under run-unique names until every
+    node reading them is done, so they cannot be released meanwhile.
+    """
+    upstream: list[Any] = []
+    if published:
+        from distributed import worker_client
+
+        # worker_client() leaves the worker's thread pool while waiting (Dask's
+        # documented way for a task to use the cluster), so it never deadlocks it.
+        with worker_client() as client:
+            upstream = client.gather(client.get_dataset(published))
+    return run_task(payload, *upstream)

@@ -70,8 +70,11 @@ class NodeTask:
 
     Attributes:
         name: the node's full name, unique in the run (a good task key).
-        upstream: the tasks this one waits for, by name; their results are
-            passed to ``run_task`` after the payload, in this order.
+        upstream: the tasks this one waits for, by name (it reads what they
+            wrote: in memory or persisted).
+        reads_from: those of ``upstream`` whose in-memory outputs it reads:
+            their results are passed to ``run_task`` after the payload, in
+            this order (the others only have to be finished).
         payload: the first argument of ``run_task``.
         returns: the node's in-memory outputs that no node of the run reads:
             fetch them with ``outputs_of(result, returns)`` and give them
@@ -80,6 +83,7 @@ class NodeTask:
 
     name: str
     upstream: tuple[str, ...]
+    reads_from: tuple[str, ...]
     payload: TaskPayload
     returns: tuple[str, ...]
 
@@ -108,17 +112,26 @@ def run_task(payload: TaskPayload, *upstream: TaskResult) -> TaskResult:
     for name in payload.memory_outputs:
         catalog.add(name, MemoryDataset(copy_mode="assign"))
     node = payload.node
+    failure: BaseException | None = None
     try:
         run_node(node, catalog, hook, payload.info, is_async=True)
     except NodeError as exc:
-        original = exc.__cause__ if exc.__cause__ is not None else exc
-        try:
-            pickle.loads(pickle.dumps(original))
-        except Exception:
-            raise _WorkerFailure(f"{type(original).__name__}: {original}") from None
-        raise original from None
+        failure = exc.__cause__ if exc.__cause__ is not None else exc
+    if failure is not None:
+        # Raised outside the handler, so it carries no __context__ pointing back at the
+        # NodeError (a cycle an engine's serializer may choke on).
+        raise _sendable(failure)
     outputs = {name: catalog.load(name) for name in payload.memory_outputs}
     return outputs, reports.collect(hook, node, payload.info)
+
+
+def _sendable(error: BaseException) -> BaseException:
+    """``error`` itself if it survives pickling, else a `_WorkerFailure` with its text."""
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return _WorkerFailure(f"{type(error).__name__}: {error}")
+    return error
 
 
 def outputs_of(result: TaskResult, names: tuple[str, ...]) -> dict[str, Any]:
@@ -207,8 +220,9 @@ class TaskGraph:
                 spec=self.worker_spec,
             )
             upstream = tuple(sorted(dep.name for dep in dependencies[node]))
+            reads_from = tuple(sorted({producers[name] for name in memory_inputs}))
             returns = tuple(name for name in memory_outputs if name not in consumed)
-            tasks.append(NodeTask(node.name, upstream, payload, returns))
+            tasks.append(NodeTask(node.name, upstream, reads_from, payload, returns))
         return tasks
 
     def node_started(self, name: str) -> None:
