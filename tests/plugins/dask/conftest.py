@@ -196,7 +196,7 @@ def timings() -> Callable[[Path, str], dict[str, Any]]:
     return read_timings
 
 
-def wait_gone(pids: set[int], timeout: float = 30.0) -> set[int]:
+def pids_alive_after(pids: set[int], timeout: float = 30.0) -> set[int]:
     """The pids still alive after ``timeout`` seconds (zombies count as gone)."""
     deadline = time.monotonic() + timeout
     alive = set(pids)
@@ -212,6 +212,12 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+@pytest.fixture
+def wait_gone() -> Callable[..., set[int]]:
+    """``wait_gone(pids)``: the pids still alive after up to 30 s."""
+    return pids_alive_after
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +240,7 @@ def cluster_address() -> Iterator[str]:
         yield cluster.scheduler_address
     finally:
         cluster.close(timeout=30)
-    assert not wait_gone(pids), "a Dask worker process outlived its cluster"
+    assert not pids_alive_after(pids), "a Dask worker process outlived its cluster"
 
 
 @pytest.fixture
