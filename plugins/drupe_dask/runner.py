@@ -112,13 +112,16 @@ class DaskRunner:
 class _Run:
     """One run's futures: each node submitted the moment the nodes it reads from are done.
 
-    A node's task has no Dask dependency of its own: the results it reads
-    are published on the scheduler under run-unique names, and the task
-    fetches them itself, worker to worker (`run_on_worker`). So the
-    scheduler places each task by load alone, and two branches that become
-    ready together run on two workers at once instead of queueing on the
-    worker that holds their common input (Dask's data locality, which work
-    stealing only corrects later, if at all, for short tasks).
+    Where a node goes: a node that becomes ready alone is submitted with the
+    results it reads as Dask dependencies, so Dask runs it where that data
+    already is (a chain of nodes stays on one worker, nothing moves). When
+    several nodes become ready at once (the branches of a diamond), Dask
+    would queue them all on the worker that holds their common input (its
+    work stealing corrects that late, if at all, for tasks it has not timed
+    yet); so all but the first get no Dask dependency: the results they read
+    are published on the scheduler under run-unique names and the task
+    fetches them itself, worker to worker (`run_on_worker`), and the
+    scheduler places it by load, on an idle worker.
     """
 
     def __init__(self, client: Any, graph: Any) -> None:
@@ -145,17 +148,24 @@ class _Run:
     def _published_name(self, node: str) -> str:
         return "drupe-result-" + node + self.suffix
 
-    def _submit(self, name: str) -> Any:
+    def _submit(self, name: str, *, near_data: bool = True) -> Any:
         client, graph, task = self.client, self.graph, self.tasks[name]
         del self.blocked[name]
-        future = client.submit(
-            run_on_worker,
-            graph.run_task,
-            task.payload,
-            [self._published_name(up) for up in task.reads_from],
-            key=name + self.suffix,
-            pure=False,
-        )
+        key = name + self.suffix
+        if near_data or not task.reads_from:
+            upstream = [self.nodes[up] for up in task.reads_from]
+            future = client.submit(graph.run_task, task.payload, *upstream, key=key, pure=False)
+        else:
+            for up in task.reads_from:
+                self._publish(up)
+            future = client.submit(
+                run_on_worker,
+                graph.run_task,
+                task.payload,
+                [self._published_name(up) for up in task.reads_from],
+                key=key,
+                pure=False,
+            )
         self.nodes[name] = future
         watch = future
         if self.reports:
@@ -181,16 +191,15 @@ class _Run:
                 if future.status != "finished":
                     self._fail(name, future)
                 reports = future.result() if self.reports else None
-                if self.readers[name]:
-                    published = self._published_name(name)
-                    self.client.publish_dataset(**{published: self.nodes[name]})
-                    self.published.add(published)
                 self.graph.node_finished(name, reports)
+                ready = []
                 for dependent in self.dependents[name]:
                     waiting_for = self.blocked[dependent]
                     waiting_for.discard(name)
                     if not waiting_for:
-                        completed.add(self._submit(dependent))
+                        ready.append(dependent)
+                for index, dependent in enumerate(ready):
+                    completed.add(self._submit(dependent, near_data=index == 0))
                 self._release(name)
             if self.blocked:  # cannot happen with a valid pipeline; never end silently
                 raise RuntimeError(f"nodes never became ready: {', '.join(sorted(self.blocked))}")
@@ -215,6 +224,12 @@ class _Run:
             if not self.readers[upstream]:
                 self.nodes[upstream] = RELEASED
                 self._unpublish([self._published_name(upstream)])
+
+    def _publish(self, node: str) -> None:
+        published = self._published_name(node)
+        if published not in self.published:
+            self.client.publish_dataset(**{published: self.nodes[node]})
+            self.published.add(published)
 
     def _unpublish(self, names: list[str]) -> None:
         for published in names:
