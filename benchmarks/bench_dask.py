@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-NODES = '''
+NODES = """
 import time
 
 LOOPS = {loops}
@@ -50,7 +50,7 @@ def join(*parts):
 
 def noop(x):
     return x
-'''
+"""
 
 
 def calibrate(seconds: float) -> int:

@@ -17,16 +17,25 @@ def dask_group() -> None:
 
 @dask_group.command("local")
 @click.option(
-    "--workers", "-w", type=click.IntRange(1, 256), default=None,
+    "--workers",
+    "-w",
+    type=click.IntRange(1, 256),
+    default=None,
     help="Worker processes (default: sized to the machine).",
 )
 @click.option(
-    "--threads-per-worker", type=click.IntRange(1, 256), default=1, show_default=True,
+    "--threads-per-worker",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
     help="Threads per worker process.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option(
-    "--port", type=click.IntRange(0, 65535), default=8786, show_default=True,
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8786,
+    show_default=True,
     help="Scheduler port (0: one the OS picks).",
 )
 def local_command(workers: int | None, threads_per_worker: int, host: str, port: int) -> None:

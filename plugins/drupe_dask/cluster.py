@@ -21,12 +21,15 @@ from drupe_dask.options import DaskOptions
 CLOSE_TIMEOUT_S = 30.0
 
 
+def distributed() -> Any:
+    """The ``distributed`` package, imported on first use (it ships no type hints)."""
+    return importlib.import_module("distributed")
+
+
 def require_distributed() -> None:
     """Fail with the install command when the extra is missing."""
     if importlib.util.find_spec("distributed") is None:
-        raise drupe.RunError(
-            "the dask runner needs dask.distributed: pip install 'drupe[dask]'"
-        )
+        raise drupe.RunError("the dask runner needs dask.distributed: pip install 'drupe[dask]'")
 
 
 def dashboard_available() -> bool:
@@ -44,10 +47,8 @@ def start_local_cluster(
     timeout: float = 30.0,
 ) -> Any:
     """A `LocalCluster` of worker processes on ``host`` (not yet connected to)."""
-    from distributed import LocalCluster
-
     dashboard_address = f"{host}:0" if dashboard and dashboard_available() else None
-    return LocalCluster(
+    return distributed().LocalCluster(
         n_workers=workers,
         threads_per_worker=threads_per_worker,
         processes=True,
@@ -92,7 +93,7 @@ def quiet_distributed() -> Iterator[None]:
 @contextmanager
 def connected(options: DaskOptions) -> Iterator[tuple[Any, dict[str, Any]]]:
     """A client of the run's cluster and its description; everything closed on exit."""
-    from distributed import Client
+    Client = distributed().Client
 
     if options.address:
         try:
@@ -106,7 +107,7 @@ def connected(options: DaskOptions) -> Iterator[tuple[Any, dict[str, Any]]]:
         try:
             yield client, describe(client, local=False)
         finally:
-            client.close()
+            _close(client)
         return
     try:
         cluster = start_local_cluster(
@@ -124,6 +125,11 @@ def connected(options: DaskOptions) -> Iterator[tuple[Any, dict[str, Any]]]:
         try:
             yield client, describe(client, local=True)
         finally:
-            client.close()
+            _close(client)
     finally:
-        cluster.close(timeout=CLOSE_TIMEOUT_S)
+        closing: Any = cluster.close
+        closing(timeout=CLOSE_TIMEOUT_S)
+
+
+def _close(client: Any) -> None:
+    client.close()

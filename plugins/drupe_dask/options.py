@@ -40,6 +40,14 @@ def _positive_int(key: str, value: Any) -> int | None:
     return number
 
 
+def _workers(value: Any) -> int | None:
+    return _positive_int("workers", value)
+
+
+def _threads(value: Any) -> int | None:
+    return _positive_int("threads_per_worker", value)
+
+
 def _timeout(value: Any) -> float:
     try:
         seconds = float(str(value).strip())
@@ -81,12 +89,8 @@ class DaskOptions:
     """
 
     address: str | None = attrs.field(default=None, converter=check_address)
-    workers: int | None = attrs.field(
-        default=None, converter=lambda v: _positive_int("workers", v)
-    )
-    threads_per_worker: int | None = attrs.field(
-        default=None, converter=lambda v: _positive_int("threads_per_worker", v)
-    )
+    workers: int | None = attrs.field(default=None, converter=_workers)
+    threads_per_worker: int | None = attrs.field(default=None, converter=_threads)
     timeout: float = attrs.field(default=30.0, converter=_timeout)
 
     @classmethod

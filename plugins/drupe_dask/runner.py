@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from drupe_dask.cluster import connected, quiet_distributed, require_distributed
+from drupe_dask.cluster import connected, distributed, quiet_distributed, require_distributed
 from drupe_dask.interrupts import terminate_as_interrupt
 from drupe_dask.options import DaskOptions
 
@@ -181,8 +181,7 @@ class _Run:
         return watch
 
     def wait(self) -> None:
-        from distributed import as_completed
-
+        as_completed = distributed().as_completed
         try:
             ready = [name for name, upstream in self.blocked.items() if not upstream]
             completed = as_completed([self._submit(name) for name in ready], loop=self.client.loop)

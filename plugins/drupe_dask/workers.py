@@ -19,7 +19,7 @@ from typing import Any
 from distributed.diagnostics.plugin import WorkerPlugin
 
 
-class SessionPlugins(WorkerPlugin):  # type: ignore[misc]
+class SessionPlugins(WorkerPlugin):
     """Re-creates one session's plugins on each worker (``prepare(spec)``)."""
 
     def __init__(self, prepare: Callable[[Any], None], spec: Any) -> None:

@@ -70,9 +70,7 @@ def on_run_error(
 
 
 @drupe.hookimpl(optionalhook=True)
-def after_runner_started(
-    runner: str, details: Any, run_id: str, session_id: str
-) -> None:
+def after_runner_started(runner: str, details: Any, run_id: str, session_id: str) -> None:
     """A runner said where the nodes run (the pipeline plugin's hook): kept with the run.
 
     Called in the thread running the run, where that run's session is the current one.

@@ -187,14 +187,16 @@ def finished_run(
 
 
 def run_status(error: BaseException | None) -> str:
-    """``succeeded``, ``interrupted`` (Ctrl-C, or SIGTERM a runner turned into one) or ``failed``."""
+    """``succeeded``, ``failed``, or ``interrupted``: Ctrl-C (or a SIGTERM a runner made one)."""
     if error is None:
         return "succeeded"
     return "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
 
 
-def with_runner(record: Mapping[str, Any], runner: str, details: Mapping[str, Any]) -> dict[str, Any]:
-    """The run record once its runner said where nodes run (``{"name": "dask", "scheduler": ...}``)."""
+def with_runner(
+    record: Mapping[str, Any], runner: str, details: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The run record once its runner said where nodes run: ``{"name": "dask", ...}``."""
     return {**record, "runner": {"name": runner, **details}}
 
 

@@ -17,6 +17,7 @@ import drupe
 from drupe_pipeline.runner_setting import RUNNER_SETTING
 from drupe_pipeline.runners import RUNNER_NAMES, AbstractRunner, resolve_runner
 
+
 def contributed_runners(hook: Any) -> dict[str, Any]:
     """``{name: factory}`` from every plugin answering ``pipeline_runners``."""
     caller = getattr(hook, "pipeline_runners", None)

@@ -32,8 +32,8 @@ from drupe_pipeline.datasets import MemoryDataset
 from drupe_pipeline.errors import NodeError
 from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress
-from drupe_pipeline.runners.base import MemoryReleaser, PoolRunner, run_scheduled
 from drupe_pipeline.runners import reports
+from drupe_pipeline.runners.base import MemoryReleaser, PoolRunner, run_scheduled
 from drupe_pipeline.runners.node_run import NO_HOOKS, NodeHooks, RunInfo, run_node
 
 MP_CONTEXT_ENV = "DRUPE_MP_CONTEXT"

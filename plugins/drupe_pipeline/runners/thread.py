@@ -14,9 +14,9 @@ from typing import Any
 from drupe_pipeline.catalog import DataCatalog
 from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress
+from drupe_pipeline.runners import reports
 from drupe_pipeline.runners.base import MemoryReleaser, PoolRunner, run_scheduled
 from drupe_pipeline.runners.node_run import RunInfo, run_node
-from drupe_pipeline.runners import reports
 
 
 class ThreadRunner(PoolRunner):

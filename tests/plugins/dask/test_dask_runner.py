@@ -20,7 +20,6 @@ import drupe
 from drupe_dask import DaskRunner
 from drupe_pipeline import NodeError
 
-
 Timings = Callable[[Path, str], dict[str, Any]]
 
 
@@ -121,9 +120,7 @@ def test_versioned_file_dataset_round_trip(dask_project: Path, on_cluster: str) 
     saved = dask_project / "data" / "scores.json" / first / "scores.json"
     assert json.loads(saved.read_text()) == 6, "saved by a worker under the run id"
 
-    second, outputs = _run(
-        dask_project, pipeline_names=["versioned"], runtime_params={"factor": 7}
-    )
+    second, outputs = _run(dask_project, pipeline_names=["versioned"], runtime_params={"factor": 7})
     assert outputs == {"read_back": 21}
     assert (dask_project / "data" / "scores.json" / second / "scores.json").exists()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from drupe_pipeline import Pipeline, node
-
 from fanout.nodes import BRANCHES, combine, digest, make_chunks
 
 
@@ -13,7 +12,7 @@ def register_pipelines() -> dict[str, Pipeline]:
     nodes = [node(make_chunks, ["params:size"], chunks, name="make_chunks")]
     nodes += [
         node(digest, [chunk, "params:rounds"], out, name=f"digest_{index}", tags="digests")
-        for index, (chunk, out) in enumerate(zip(chunks, digests))
+        for index, (chunk, out) in enumerate(zip(chunks, digests, strict=True))
     ]
     nodes.append(node(combine, digests, "report", name="combine"))
     return {"__default__": Pipeline(nodes)}

@@ -22,20 +22,20 @@ class NodeTimer:
         self._started: dict[str, float] = {}
 
     @drupe.hookimpl(optionalhook=True)
-    def before_node_run(self, node) -> None:  # noqa: ANN001
+    def before_node_run(self, node) -> None:
         self._started[node.name] = time.perf_counter()
 
     @drupe.hookimpl(optionalhook=True)
-    def after_node_run(self, node) -> None:  # noqa: ANN001
+    def after_node_run(self, node) -> None:
         seconds = time.perf_counter() - self._started.pop(node.name)
         self.rows[node.name] = {"seconds": seconds, "pid": os.getpid()}
 
     @drupe.hookimpl(optionalhook=True)
-    def node_report(self, node):  # noqa: ANN001, ANN201 - runs where the node ran
+    def node_report(self, node):
         return self.rows.pop(node.name, None)
 
     @drupe.hookimpl(optionalhook=True)
-    def receive_node_report(self, node, report) -> None:  # noqa: ANN001 - runs in the session
+    def receive_node_report(self, node, report) -> None:
         self.rows[node.name] = report
 
     @drupe.hookimpl
