@@ -100,15 +100,19 @@ def _run_in_worker(
     memory_outputs = [name for name in node.outputs if name not in datasets]
     for name in memory_outputs:
         catalog.add(name, MemoryDataset(copy_mode="assign"))
+    failure: BaseException | None = None
     try:
         run_node(node, catalog, hook, info, is_async=True)
     except NodeError as exc:
-        original = exc.__cause__ if exc.__cause__ is not None else exc
+        failure = exc.__cause__ if exc.__cause__ is not None else exc
+    if failure is not None:
+        # Raised outside the handler: no __context__ pointing back at the NodeError,
+        # a cycle that recursing exception picklers (tblib's, once installed) cannot send.
         try:
-            pickle.loads(pickle.dumps(original))
+            pickle.loads(pickle.dumps(failure))
         except Exception:
-            raise _WorkerFailure(f"{type(original).__name__}: {original}") from None
-        raise original from None
+            raise _WorkerFailure(f"{type(failure).__name__}: {failure}") from None
+        raise failure
     outputs = {name: catalog.load(name) for name in memory_outputs}
     return outputs, reports.collect(hook, node, info)
 
