@@ -195,3 +195,46 @@ def test_nodes_run_in_worker_processes_not_the_session_process(
     table = timings(dask_project, run_id)
     assert table["driver_pid"] == os.getpid()
     assert table["nodes"]["source"]["pid"] != os.getpid()
+
+
+def test_settings_make_dask_the_default_runner_with_its_address(
+    dask_project: Path, cluster_address: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DRUPE_DASK_ADDRESS", raising=False)
+    settings = dask_project / "src" / "dask_demo" / "settings.py"
+    settings.write_text(
+        settings.read_text()
+        + f'\nRUNNER = "dask"\nDASK_RUNNER_ARGS = {{"address": "{cluster_address}"}}\n'
+    )
+    with drupe.Session.create(project_path=dask_project) as session:
+        assert session.run(pipeline_names=["versioned"]) == {"read_back": 6}
+    record = _last_run(dask_project)
+    assert record["runner"]["name"] == "dask"
+    assert record["runner"]["scheduler"] == cluster_address
+
+
+def test_asking_for_dask_with_the_plugin_disabled_says_where_runners_come_from(
+    dask_project: Path,
+) -> None:
+    with (
+        drupe.Session.create(
+            project_path=dask_project, save_on_close=False, disable_plugins=["dask"]
+        ) as session,
+        pytest.raises(drupe.UsageError, match=r"unknown runner 'dask'.*drupe\[dask\]"),
+    ):
+        session.run(runner="dask")
+
+
+def test_a_plugin_cannot_take_a_bundled_runner_name(dask_project: Path) -> None:
+    class Impostor:
+        @drupe.hookimpl(optionalhook=True)
+        def pipeline_runners(self) -> dict[str, Any]:
+            return {"thread": object}
+
+    with (
+        drupe.Session.create(
+            project_path=dask_project, save_on_close=False, plugins=[Impostor()]
+        ) as session,
+        pytest.raises(drupe.PluginError, match="bundled runner's name"),
+    ):
+        session.run(runner="dask")
