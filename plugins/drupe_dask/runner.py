@@ -74,6 +74,7 @@ class DaskRunner:
         threads_per_worker: int | None = None,
         timeout: float = 30.0,
     ) -> None:
+        require_distributed()
         self.options = DaskOptions(
             address=address,
             workers=workers,
@@ -84,6 +85,7 @@ class DaskRunner:
     @classmethod
     def from_options(cls, options: Mapping[str, Any] | None, settings: Any = None) -> DaskRunner:
         """The runner for ``--runner dask``: run options, ``DRUPE_DASK_ADDRESS``, settings."""
+        require_distributed()
         runner = cls.__new__(cls)
         runner.options = DaskOptions.resolve(options, settings)
         return runner
@@ -92,7 +94,6 @@ class DaskRunner:
         """Run every task of ``graph`` on the cluster; raise the first node failure."""
         if not graph.tasks:
             return
-        require_distributed()
         from drupe_dask.workers import register
 
         with (
