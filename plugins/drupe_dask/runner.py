@@ -140,22 +140,42 @@ class _Run:
         self.blocked = {name: set(task.upstream) for name, task in self.tasks.items()}
         self.dependents: dict[str, list[str]] = {name: [] for name in self.tasks}
         self.readers: dict[str, int] = {name: 0 for name in self.tasks}
+        self.submitted: set[str] = set()
         for task in graph.tasks:
             for name in task.upstream:
                 self.dependents[name].append(task.name)
             for name in task.reads_from:
                 self.readers[name] += 1
+        #: Nodes each of whose upstream nodes feeds this node only (may be submitted ahead).
+        self.sole_reader = {
+            task.name: bool(task.upstream)
+            and all(len(self.dependents[up]) == 1 for up in task.upstream)
+            for task in graph.tasks
+        }
 
     def _published_name(self, node: str) -> str:
         return "drupe-result-" + node + self.suffix
 
     def _submit(self, name: str, *, near_data: bool = True) -> Any:
+        """Submit one node's task (and its report and free-output tasks); return what to watch.
+
+        ``near_data``: the task depends on its upstream tasks in Dask (it
+        waits for them and runs where their data is); otherwise it may run
+        anywhere and fetches the results it reads itself.
+        """
         client, graph, task = self.client, self.graph, self.tasks[name]
-        del self.blocked[name]
+        self.submitted.add(name)
         key = name + self.suffix
         if near_data or not task.reads_from:
-            upstream = [self.nodes[up] for up in task.reads_from]
-            future = client.submit(graph.run_task, task.payload, *upstream, key=key, pure=False)
+            reads = [self.nodes[up] for up in task.reads_from]
+            after = [  # only waited for: those already done (and let go of) need no waiting
+                self.nodes[up]
+                for up in task.upstream
+                if up not in task.reads_from and self.nodes[up] is not RELEASED
+            ]
+            future = client.submit(
+                run_after, graph.run_task, task.payload, reads, after, key=key, pure=False
+            )
         else:
             for up in task.reads_from:
                 self._publish(up)
@@ -178,18 +198,40 @@ class _Run:
                     graph.outputs_of, future, task.returns, key="returns-" + name + self.suffix
                 )
             )
-        graph.node_started(name)
         return watch
+
+    def _submit_ahead(self, name: str, completed: Any) -> None:
+        """Submit the nodes that can only run after ``name`` and compete with nothing.
+
+        A node whose upstream nodes are all submitted and feed no other node
+        (the next link of a chain, a join) is submitted at once, depending on
+        them in Dask: it starts on the worker the moment they are done,
+        without waiting for a round trip to this process.
+        """
+        for dependent in self.dependents[name]:
+            if dependent in self.submitted or not self.sole_reader[dependent]:
+                continue
+            if all(up in self.submitted for up in self.tasks[dependent].upstream):
+                completed.add(self._submit(dependent))
+                self._submit_ahead(dependent, completed)
+
+    def _start(self, name: str, completed: Any, *, near_data: bool) -> None:
+        if name not in self.submitted:
+            completed.add(self._submit(name, near_data=near_data))
+            self._submit_ahead(name, completed)
+        self.graph.node_started(name)
 
     def wait(self) -> None:
         as_completed = distributed().as_completed
         try:
-            ready = [name for name, upstream in self.blocked.items() if not upstream]
-            completed = as_completed([self._submit(name) for name in ready], loop=self.client.loop)
+            completed = as_completed([], loop=self.client.loop)
+            for name in [name for name, upstream in self.blocked.items() if not upstream]:
+                del self.blocked[name]
+                self._start(name, completed, near_data=True)
             for future in completed:
                 name = self.watched.pop(future)
                 if future.status != "finished":
-                    self._fail(name, future)
+                    self._fail(name)
                 reports = future.result() if self.reports else None
                 self.graph.node_finished(name, reports)
                 ready = []
@@ -197,9 +239,10 @@ class _Run:
                     waiting_for = self.blocked[dependent]
                     waiting_for.discard(name)
                     if not waiting_for:
+                        del self.blocked[dependent]
                         ready.append(dependent)
                 for index, dependent in enumerate(ready):
-                    completed.add(self._submit(dependent, near_data=index == 0))
+                    self._start(dependent, completed, near_data=index == 0)
                 self._release(name)
             if self.blocked:  # cannot happen with a valid pipeline; never end silently
                 raise RuntimeError(f"nodes never became ready: {', '.join(sorted(self.blocked))}")
@@ -240,7 +283,8 @@ class _Run:
                 except Exception as exc:  # the scheduler may be gone: nothing left to free
                     log.debug("dask runner: could not unpublish %s: %s", published, exc)
 
-    def _fail(self, name: str, future: Any) -> None:
+    def _fail(self, name: str) -> None:
+        name = self._blame(name)
         failed = self.nodes[name]
         error = failed.exception() if failed.status == "error" else None
         if error is None:
@@ -251,6 +295,16 @@ class _Run:
         else:
             error = error.with_traceback(failed.traceback())
         raise self.graph.node_error(name, error) from error
+
+    def _blame(self, name: str) -> str:
+        """The node whose own failure this is (Dask fails a task submitted ahead with its
+        upstream task's error)."""
+        while True:
+            upstream = self.tasks[name].upstream
+            culprit = next((up for up in upstream if self.nodes[up].status == "error"), None)
+            if culprit is None:
+                return name
+            name = culprit
 
     def _cancel(self) -> None:
         pending = [
@@ -263,6 +317,11 @@ class _Run:
                 self.client.cancel(pending, force=True)
             except Exception as exc:  # the scheduler may be gone: the run fails anyway
                 log.warning("dask runner: could not cancel %d task(s): %s", len(pending), exc)
+
+
+def run_after(run_task: Any, payload: Any, reads: list[Any], after: list[Any]) -> Any:
+    """On a worker: run the node with the results it reads (``after``: tasks it only waits for)."""
+    return run_task(payload, *reads)
 
 
 def run_on_worker(run_task: Any, payload: Any, published: list[str]) -> Any:
