@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import drupe
-from drupe_dask.hooks import cli_commands, declare_settings, pipeline_runners
+from drupe_dask.hooks import DaskPlugin
 
 if TYPE_CHECKING:
     from drupe_dask.options import DaskOptions
@@ -33,4 +33,4 @@ __getattr__, __dir__ = drupe.lazy_exports(
     {"DaskRunner": "drupe_dask.runner", "DaskOptions": "drupe_dask.options"},
 )
 
-__all__ = ["DaskOptions", "DaskRunner", "cli_commands", "declare_settings", "pipeline_runners"]
+__all__ = ["DaskOptions", "DaskPlugin", "DaskRunner"]

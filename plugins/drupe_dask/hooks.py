@@ -1,4 +1,8 @@
-"""The ``dask`` plugin's hook implementations (cheap to import: no dask here)."""
+"""`DaskPlugin`: the ``dask`` plugin's hook implementations (cheap to import: no dask here).
+
+It keeps no per-session state: each run builds its own runner from the
+run's options, the environment and the settings.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,25 @@ import drupe
 from drupe_dask.settings import DECLARATION
 
 
-@drupe.hookimpl(optionalhook=True)
-def declare_settings() -> dict[str, dict[str, Any]]:
-    """``DASK_RUNNER_ARGS``: the runner's defaults for the project."""
-    return DECLARATION
+class DaskPlugin:
+    """Adds the runner ``dask``, its settings option and the ``drupe dask`` commands."""
 
+    @drupe.hookimpl(optionalhook=True)
+    def declare_settings(self) -> dict[str, dict[str, Any]]:
+        """``DASK_RUNNER_ARGS``: the runner's defaults for the project."""
+        return DECLARATION
 
-@drupe.hookimpl(optionalhook=True)
-def pipeline_runners() -> Mapping[str, Any]:
-    """The runner ``dask`` (the pipeline plugin calls the factory when a run asks for it)."""
-    return {"dask": make_runner}
+    @drupe.hookimpl(optionalhook=True)
+    def pipeline_runners(self) -> Mapping[str, Any]:
+        """The runner ``dask`` (the pipeline plugin calls the factory when a run asks for it)."""
+        return {"dask": make_runner}
+
+    @drupe.hookimpl
+    def cli_commands(self) -> Sequence[Any]:
+        """``drupe dask``."""
+        from drupe.cli import LazyCommand
+
+        return [LazyCommand("dask", "drupe_dask.cli:dask_group", "Dask clusters for drupe runs.")]
 
 
 def make_runner(options: Mapping[str, Any], settings: Any) -> Any:
@@ -26,11 +39,3 @@ def make_runner(options: Mapping[str, Any], settings: Any) -> Any:
     from drupe_dask.runner import DaskRunner
 
     return DaskRunner.from_options(options, settings)
-
-
-@drupe.hookimpl
-def cli_commands() -> Sequence[Any]:
-    """``drupe dask``."""
-    from drupe.cli import LazyCommand
-
-    return [LazyCommand("dask", "drupe_dask.cli:dask_group", "Dask clusters for drupe runs.")]

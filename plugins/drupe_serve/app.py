@@ -29,6 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
 
+import attrs
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -64,6 +65,13 @@ def default_worker_threads() -> int:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
+
+
+def _names(value: Any) -> list[str]:
+    """A selection's names for the run view: one name, or a list of them."""
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
@@ -128,10 +136,29 @@ class RunService:
         with self._lock:
             self._in_flight -= 1
 
-    def check_pipelines(self, body: RunBody) -> None:
+    def check_selection(self, body: RunBody) -> RunBody:
+        """Have the executor check the selection now, and refuse unknown pipelines (404).
+
+        ``validate_selection`` is what ``run()`` calls too; calling it before
+        the request is queued makes a bad field a 422 that costs no thread. The
+        pipeline names are read under ``pipeline_names``, the name ``run()``
+        gives them, from the executor's normalised selection.
+        """
+        session = self.session
+        try:
+            checked = session.plugin_manager.call(
+                "validate_selection", session=session, selection=body.selection
+            )
+        except drupe.DrupeError as exc:
+            if not is_selection_error(exc):
+                raise
+            raise RequestError(422, str(exc), selection_field(exc, body)) from None
+        if checked is not None:
+            body = attrs.evolve(body, selection=dict(checked))
         if self.pipelines is None:
-            return
-        for name in body.pipelines:
+            return body
+        names = body.selection.get("pipeline_names") or ()
+        for name in (names,) if isinstance(names, str) else names:
             if name not in self._known_pipelines:
                 raise RequestError(
                     404,
@@ -139,6 +166,7 @@ class RunService:
                     f"{', '.join(self.pipelines) or 'none'}",
                     "pipelines",
                 )
+        return body
 
     # -- work done in the pool --------------------------------------------
 
@@ -158,7 +186,9 @@ class RunService:
             "run_id": run_id,
             "session_id": session.session_id,
             "status": "running",
-            "pipelines": list(body.pipelines),
+            "pipelines": _names(
+                body.selection.get("pipeline_names") or body.selection.get("pipelines")
+            ),
             "started_at": _now(),
         }
         self.recent.put(record)
@@ -289,7 +319,7 @@ async def post_run(request: Request) -> Response:
     service = _service(request)
     try:
         body = parse_run_body(await _read_body(request), allowed_runners=service.allowed_runners)
-        service.check_pipelines(body)
+        body = service.check_selection(body)
     except RequestError as exc:
         return json_response(exc.status, exc.payload())
     if not service.try_accept():

@@ -43,7 +43,18 @@ def test_drupe_run_starts_a_local_cluster_for_the_run_and_closes_it(
     wait_gone: Callable[..., set[int]],
 ) -> None:
     done = subprocess.run(
-        [*DRUPE, "run", "--runner", "dask", "--pipelines", "diamond"],
+        [
+            *DRUPE,
+            "run",
+            "--runner",
+            "dask",
+            "--runner-option",
+            "workers=2",
+            "--runner-option",
+            "threads_per_worker=1",
+            "--pipelines",
+            "diamond",
+        ],
         cwd=dask_project,
         env=_env(dask_project),
         capture_output=True,
@@ -54,6 +65,11 @@ def test_drupe_run_starts_a_local_cluster_for_the_run_and_closes_it(
     [run] = _runs(dask_project)
     assert run["status"] == "succeeded"
     assert run["runner"]["local_cluster"] is True
+    assert run["runner"]["workers"] == 2
+    assert run["request"]["selection"]["runner_options"] == {
+        "workers": "2",
+        "threads_per_worker": "1",
+    }
     assert run["runner"]["scheduler"].startswith("tcp://127.0.0.1:")
     nodes = timings(dask_project, run["run_id"])["nodes"]
     worker_pids = {row["pid"] for row in nodes.values()}
@@ -130,3 +146,29 @@ def test_drupe_dask_local_serves_workers_until_ctrl_c(wait_gone: Callable[..., s
     assert not psutil.pid_exists(process.pid) or (
         psutil.Process(process.pid).status() == psutil.STATUS_ZOMBIE
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--runner", "sequential", "--runner-option", "workers=2"], "takes no runner options"),
+        (["--runner", "dask", "--runner-option", "adress=tcp://h:1"], "unknown dask runner option"),
+        (["--runner", "dask", "--runner-option", "address"], "is not key=value"),
+        (["--runner", "dask", "--runner-option", "address=nowhere"], "is not like tcp://host:8786"),
+        (["--runner", "dusk"], "unknown runner 'dusk'"),
+    ],
+)
+def test_bad_runner_choices_are_usage_errors_before_any_cluster_starts(
+    dask_project: Path, argv: list[str], message: str
+) -> None:
+    done = subprocess.run(
+        [*DRUPE, "run", *argv],
+        cwd=dask_project,
+        env=_env(dask_project),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr

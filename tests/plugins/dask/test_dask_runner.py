@@ -99,8 +99,8 @@ def test_selection_flags_pick_the_same_nodes_as_with_other_runners(
     assert outputs == {"read_back": 6}
 
     record = _last_run(dask_project)
-    assert record["request"]["runner"] == "dask"
-    assert record["request"]["from_inputs"] == ["scores"]
+    assert record["request"]["selection"]["runner"] == "dask"
+    assert record["request"]["selection"]["from_inputs"] == ["scores"]
 
 
 def test_only_missing_outputs_skips_nodes_whose_files_exist(
