@@ -12,10 +12,12 @@ marked ``optionalhook``.
 Where they run: with the sequential and thread runners every hook runs in
 the process that called ``session.run()`` (node hooks of the thread runner in
 its worker threads, with the session's context variables copied). With the
-parallel runner the node and dataset hooks run in the worker process that
-runs the node, through the worker's own plugin manager: entry-point plugins
-and the project's ``settings.HOOKS``, but not plugin objects passed to
+parallel runner (and the dask runner, on a Dask worker) the node and
+dataset hooks run in the worker process that runs the node, through the
+worker's own plugin manager: entry-point plugins and the project's
+``settings.HOOKS``, but not plugin objects passed to
 ``Session.create(plugins=[...])``, which live in the parent process only.
+What such a plugin gathers there comes back through `node_report`.
 
 Common arguments:
 
