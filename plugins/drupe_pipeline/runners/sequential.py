@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drupe_pipeline.catalog import DataCatalog
 from drupe_pipeline.pipeline import Pipeline
@@ -10,6 +10,9 @@ from drupe_pipeline.progress import Progress
 from drupe_pipeline.runners.base import AbstractRunner, MemoryReleaser
 from drupe_pipeline.runners.node_run import RunInfo, run_node
 from drupe_pipeline.runners.reports import report_in_place
+
+if TYPE_CHECKING:
+    import drupe
 
 
 class SequentialRunner(AbstractRunner):
@@ -23,7 +26,7 @@ class SequentialRunner(AbstractRunner):
         hook: Any,
         info: RunInfo,
         *,
-        session: Any,
+        session: drupe.AbstractSession | None,
         progress: Progress,
     ) -> None:
         releaser = MemoryReleaser(pipeline, catalog)
