@@ -172,3 +172,4 @@ def test_bad_runner_choices_are_usage_errors_before_any_cluster_starts(
     assert done.returncode == 2, done.stderr
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+    assert not _runs(dask_project), "refused before the run started: nothing recorded"
