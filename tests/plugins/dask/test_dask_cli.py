@@ -32,7 +32,10 @@ def _env(root: Path, **extra: str) -> dict[str, str]:
 
 
 def _runs(root: Path) -> list[dict[str, Any]]:
-    with sqlite3.connect(root / ".drupe" / "sessions.db") as conn:
+    database = root / ".drupe" / "sessions.db"
+    if not database.exists():  # refused before any session was created
+        return []
+    with sqlite3.connect(database) as conn:
         rows = conn.execute("SELECT record FROM runs ORDER BY started_at").fetchall()
     return [json.loads(row[0]) for row in rows]
 
