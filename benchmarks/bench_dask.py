@@ -117,6 +117,8 @@ def main() -> None:
 
     node_time, _ = timed(SequentialRunner(), *chain_like_one(pipeline, make_catalog))
     print(f"one CPU node: {node_time:.2f} s ({loops:,} loops); os.cpu_count() = {os.cpu_count()}")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"load average: {load} (CPU figures mean little when it exceeds the core count)")
 
     started = time.perf_counter()
     cluster = LocalCluster(
