@@ -55,6 +55,27 @@ def scale(x, factor):
     return x * factor
 
 
+class Tracer:
+    # Appends the pid of every process that unpickles it to a log file.
+
+    def __init__(self, log):
+        self.log = log
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        with open(self.log, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\\n")
+
+
+def make_tracer(log):
+    return Tracer(log)
+
+
+def use_tracer(tracer):
+    time.sleep(0.5)  # long enough for the other branch to go to the other worker
+    return {"traced": True}
+
+
 def wait_forever(x):
     marker = Path(os.environ["DASK_DEMO_MARKER"])
     marker.write_text(str(os.getpid()), encoding="utf-8")
@@ -66,7 +87,8 @@ REGISTRY = """
 from drupe_pipeline import Pipeline, node
 
 from dask_demo.nodes import (
-    after_explode, explode, join, left, right, scale, source, wait_forever
+    after_explode, explode, join, left, make_tracer, right, scale, source, use_tracer,
+    wait_forever,
 )
 
 
@@ -93,12 +115,20 @@ def register_pipelines():
         ]
     )
     slow = Pipeline([node(wait_forever, "params:start", "forever", name="wait_forever")])
+    tracing = Pipeline(
+        [
+            node(make_tracer, "params:trace_log", "tracer", name="make_tracer"),
+            node(use_tracer, "tracer", "joined", name="use_tracer"),
+            node(use_tracer, "tracer", "traced_again", name="use_tracer_again"),
+        ]
+    )
     return {
         "__default__": diamond,
         "diamond": diamond,
         "failing": failing,
         "versioned": versioned,
         "slow": slow,
+        "tracing": tracing,
     }
 """
 

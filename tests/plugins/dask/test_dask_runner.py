@@ -238,3 +238,18 @@ def test_a_plugin_cannot_take_a_bundled_runner_name(dask_project: Path) -> None:
         pytest.raises(drupe.PluginError, match="bundled runner's name"),
     ):
         session.run(runner="dask")
+
+
+def test_memory_data_moves_between_workers_never_through_the_session_process(
+    dask_project: Path, on_cluster: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "unpickled-in.txt"
+    log.write_text("")
+    _, outputs = _run(
+        dask_project, pipeline_names=["tracing"], runtime_params={"trace_log": str(log)}
+    )
+    assert outputs == {"traced_again": {"traced": True}}, "only the free output comes back"
+    assert json.loads((dask_project / "data" / "joined.json").read_text()) == {"traced": True}
+    unpickled_in = {int(pid) for pid in log.read_text().split()}
+    assert unpickled_in, "two branches read it on two workers: it moved between them"
+    assert os.getpid() not in unpickled_in, "the memory dataset passed through the driver"
