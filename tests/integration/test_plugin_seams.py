@@ -271,6 +271,7 @@ def test_a_plugin_failing_in_after_run_leaves_the_run_succeeded(tmp_path: Path) 
     assert run["status"] == "succeeded" and run["outputs"] == ["x"]
     assert [e["hook"] for e in run["hook_errors"]] == ["after_run"]
     assert "after_run exploded" in run["hook_errors"][0]["message"]
+    assert run["hook_errors"][0]["plugin"] == "RaisesIn"
 
 
 def test_a_plugin_failing_in_after_close_leaves_the_session_closed(tmp_path: Path) -> None:
@@ -279,6 +280,7 @@ def test_a_plugin_failing_in_after_close_leaves_the_session_closed(tmp_path: Pat
     assert record["status"] == "closed"
     assert record["runs"][0]["status"] == "succeeded"
     assert [e["hook"] for e in record["hook_errors"]] == ["after_close"]
+    assert record["hook_errors"][0]["plugin"] == "RaisesIn"
 
 
 def test_a_plugin_failing_in_on_run_error_never_replaces_the_runs_error(tmp_path: Path) -> None:
@@ -323,3 +325,33 @@ def test_a_broken_plugin_does_not_hide_the_other_plugins_commands(tmp_path: Path
     # The store's command still works (here: there is no history yet, and it says so).
     listed = drupe_cli("sessions", "list", cwd=tmp_path, env={"PYTHONPATH": str(site)})
     assert "no session history found" in listed.stderr and "kaput" not in listed.stderr
+
+
+class BrokenStore:
+    """A third-party store that cannot write."""
+
+    def save_session(self, record: Any) -> None:
+        raise OSError("disk on fire")
+
+    def save_run(self, record: Any) -> None:
+        raise OSError("disk on fire")
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class BrokenStorePlugin:
+    @drupe.hookimpl
+    def open_store(self) -> BrokenStore:
+        return BrokenStore()
+
+
+def test_a_third_party_stores_failure_names_that_plugin(tmp_path: Path) -> None:
+    with pytest.raises(drupe.StoreError) as caught:
+        drupe.Session.create(
+            tmp_path,
+            entry_points=False,
+            plugins=[_AtRoot(tmp_path), drupe_store.StorePlugin, BrokenStorePlugin()],
+        )
+    assert caught.value.plugin == "BrokenStorePlugin"
+    assert "-p no:BrokenStorePlugin" in str(caught.value) and "no:store" not in str(caught.value)
