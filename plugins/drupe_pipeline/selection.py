@@ -18,8 +18,9 @@ import attrs
 
 from drupe_pipeline.errors import SelectionError
 
-#: Other spellings accepted for a field: Kedro's ``pipeline_name``, serve's ``pipelines``.
-ALIASES = {"pipeline_name": "pipeline_names", "pipelines": "pipeline_names"}
+#: Other spellings accepted for a field: Kedro's ``pipeline_name``, serve's ``pipelines``,
+#: Kedro's runner switch ``is_async``.
+ALIASES = {"pipeline_name": "pipeline_names", "pipelines": "pipeline_names", "is_async": "async_io"}
 
 
 def _flags(*decls: str, help: str, kind: str = "names") -> dict[str, Any]:
@@ -160,6 +161,14 @@ class RunSelection:
             kind="options",
         ),
     )
+    async_io: bool = attrs.field(
+        default=False,
+        metadata=_flags(
+            "--async",
+            help="Load each node's inputs and save its outputs concurrently (Kedro's --async).",
+            kind="flag",
+        ),
+    )
     only_missing_outputs: bool = attrs.field(
         default=False,
         metadata=_flags(
@@ -223,7 +232,9 @@ _EVERYTHING = RunSelection()
 def run_options() -> list[Any]:
     """The ``drupe run`` flags, one per `RunSelection` field, built from its metadata.
 
-    List flags take comma-separated values and may be repeated.
+    List flags take comma-separated values and may be repeated. Kedro's
+    ``--config run.yml`` and a ``-p`` that names ``--pipeline`` follow
+    (`drupe_pipeline.run_flags`).
     """
     import click
 
@@ -249,7 +260,9 @@ def run_options() -> list[Any]:
         else:
             option = click.Option(decls, default=None, help=meta["help"])
         options.append(option)
-    return options
+    from drupe_pipeline.run_flags import kedro_run_options
+
+    return [*options, *kedro_run_options()]
 
 
 def _options_callback(ctx: Any, param: Any, values: tuple[str, ...]) -> dict[str, str]:
