@@ -16,7 +16,7 @@ from drupe_pipeline.catalog import DataCatalog
 from drupe_pipeline.errors import SelectionError
 from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress, progress_for
-from drupe_pipeline.runners import resolve_runner
+from drupe_pipeline.runners.choice import choose_runner
 from drupe_pipeline.selection import RunSelection
 from drupe_pipeline.summary import saved_entries
 
@@ -86,7 +86,12 @@ def execute(
         run_id=run.run_id,
         session_id=run.session_id,
     )
-    runner = resolve_runner(selection.runner)
+    runner = choose_runner(
+        selection.runner,
+        selection.runner_options,
+        hook=hook,
+        settings=getattr(session, "settings", None),
+    )
     if selection.async_io:
         if not callable(getattr(runner, "with_async_io", None)):
             raise SelectionError(

@@ -47,9 +47,16 @@ class PipelinePlugin:
         self, session: drupe.AbstractSession, selection: Mapping[str, Any]
     ) -> Mapping[str, Any]:
         """Check the run's selection against `RunSelection` before anything starts."""
+        from drupe_pipeline.runners.choice import choose_runner
         from drupe_pipeline.selection import RunSelection
 
-        return RunSelection.from_mapping(selection).to_mapping()
+        checked = RunSelection.from_mapping(selection)
+        # A runner that does not exist, or options it does not take, is bad usage: say so
+        # now, before the run starts and is recorded (building a runner starts nothing).
+        choose_runner(
+            checked.runner, checked.runner_options, hook=session.hook, settings=session.settings
+        )
+        return checked.to_mapping()
 
     @drupe.hookimpl
     def run_options(self) -> list[Any]:
@@ -57,6 +64,13 @@ class PipelinePlugin:
         from drupe_pipeline.selection import run_options
 
         return run_options()
+
+    @drupe.hookimpl(optionalhook=True)
+    def declare_settings(self) -> dict[str, dict[str, Any]]:
+        """``RUNNER``: the default runner (`drupe_pipeline.runner_setting`)."""
+        from drupe_pipeline.runner_setting import DECLARATION
+
+        return DECLARATION
 
     @drupe.hookimpl(trylast=True)
     def execute_run(

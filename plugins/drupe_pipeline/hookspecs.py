@@ -12,10 +12,12 @@ marked ``optionalhook``.
 Where they run: with the sequential and thread runners every hook runs in
 the process that called ``session.run()`` (node hooks of the thread runner in
 its worker threads, with the session's context variables copied). With the
-parallel runner the node and dataset hooks run in the worker process that
-runs the node, through the worker's own plugin manager: entry-point plugins
-and the project's ``settings.HOOKS``, but not plugin objects passed to
+parallel runner (and the dask runner, on a Dask worker) the node and
+dataset hooks run in the worker process that runs the node, through the
+worker's own plugin manager: entry-point plugins and the project's
+``settings.HOOKS``, but not plugin objects passed to
 ``Session.create(plugins=[...])``, which live in the parent process only.
+What such a plugin gathers there comes back through `node_report`.
 
 Common arguments:
 
@@ -43,6 +45,10 @@ HOOK_NAME_PATTERNS = (
     "*_catalog_*",
     "*_pipeline_*",
     "register_pipeline*",
+    "node_report*",
+    "*_node_report",
+    "pipeline_runner*",
+    "*_runner_started",
 )
 
 
@@ -152,3 +158,70 @@ def before_dataset_saved(dataset_name: str, data: Any, node: Any, run_id: str) -
 @drupe.hookspec
 def after_dataset_saved(dataset_name: str, data: Any, node: Any, run_id: str) -> None:
     """Called after a node's output was saved; ``data`` is the value saved."""
+
+
+# --- Bringing data back from where a node ran --------------------------------
+#
+# A plugin whose node hooks fire in a worker process (parallel runner) or on a
+# Dask worker fills *that process's* instance of the plugin. These two hooks
+# carry what it wants to keep back to *its own* instance in the process that
+# called ``session.run()``. Every runner calls them, in-process runners too,
+# so one plugin works the same under every runner.
+
+
+@drupe.hookspec
+def node_report(node: Any, run_id: str, session_id: str) -> Any:
+    """Called where a node ran, right after it succeeded and its outputs were saved.
+
+    Return a small, picklable value (a row of a timing table, say) to send
+    to this same plugin's `receive_node_report` in the process that runs the
+    session, or ``None`` to send nothing. With the sequential and thread
+    runners that is the same process and the same plugin object. Reports of
+    a node that failed are not sent.
+    """
+
+
+@drupe.hookspec
+def receive_node_report(node: Any, report: Any, run_id: str, session_id: str) -> None:
+    """Called in the session's process with what this plugin's `node_report` returned.
+
+    Only the plugin that made the report receives it (matched by the name it
+    is registered under, which is the same in every process), once per node,
+    in the order the nodes finished. The return value is ignored.
+    """
+
+
+# --- Runners contributed by other plugins ---------------------------------------
+
+
+@drupe.hookspec
+def pipeline_runners() -> Mapping[str, Any] | None:
+    """Return the runners your plugin adds, by name: ``{"dask": factory}``.
+
+    ``factory(options, settings)`` is called when a run asks for that name
+    (``drupe run --runner dask``, ``session.run(runner="dask")``, or the
+    settings option ``RUNNER``); ``options`` is a read-only mapping of the
+    run's runner options (``--runner-option key=value``, values as given:
+    strings from the command line) and ``settings`` the project's settings
+    (``None`` without a project). It returns either a runner object (with
+    the `drupe_pipeline.AbstractRunner` ``run()`` signature) or a *graph
+    engine*: an object with ``run_graph(graph)`` that receives a
+    `drupe_pipeline.runners.TaskGraph` (every node as a picklable task,
+    with the callables that run it in a worker and bring its results back),
+    which lets a plugin run nodes elsewhere without importing this plugin.
+    Raise `drupe.UsageError` for a bad option. A bundled runner's name
+    (``sequential``, ``thread``, ``parallel``) cannot be taken.
+    """
+
+
+@drupe.hookspec
+def after_runner_started(
+    runner: str, details: Mapping[str, Any], run_id: str, session_id: str
+) -> None:
+    """Called once a runner knows where the run's nodes will run, before the first node.
+
+    ``runner`` is its name (``dask``) and ``details`` what a user needs to
+    find the run again (for Dask: the scheduler address, the dashboard link
+    and the number of workers). The store records them with the run. Runners
+    that run nodes in this process do not call it. The return value is ignored.
+    """

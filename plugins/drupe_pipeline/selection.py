@@ -60,6 +60,22 @@ def _versions(field: str, value: Any) -> Mapping[str, str]:
     return dict(value)
 
 
+def _options(field: str, value: Any) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise SelectionError(
+            f"{field} must map option names to values, not {_kind(value)}", field=field
+        )
+    for name in value:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise SelectionError(
+                f"{field} has an option named {name!r}: names are like address or workers",
+                field=field,
+            )
+    return dict(value)
+
+
 def _flag(field: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise SelectionError(f"{field} must be true or false, not {_kind(value)}", field=field)
@@ -72,7 +88,13 @@ def _runner(field: str, value: Any) -> Any:
     return value  # a name, a dotted path, a runner class or object: resolved when the run starts
 
 
-_CHECKS = {"names": _names, "versions": _versions, "flag": _flag, "runner": _runner}
+_CHECKS = {
+    "names": _names,
+    "versions": _versions,
+    "flag": _flag,
+    "runner": _runner,
+    "options": _options,
+}
 
 
 @attrs.frozen(kw_only=True)
@@ -127,9 +149,16 @@ class RunSelection:
         metadata=_flags(
             "--runner",
             "-r",
-            help="sequential, thread, parallel (or SequentialRunner, ThreadRunner, "
-            "ParallelRunner) or a dotted path.",
+            help="sequential, thread, parallel, a runner a plugin adds (dask) or a dotted path.",
             kind="runner",
+        ),
+    )
+    runner_options: Mapping[str, Any] = attrs.field(
+        factory=dict,
+        metadata=_flags(
+            "--runner-option",
+            help="key=value for the runner, e.g. address=tcp://host:8786 (repeatable).",
+            kind="options",
         ),
     )
     async_io: bool = attrs.field(
@@ -222,6 +251,10 @@ def run_options() -> list[Any]:
             option = click.Option(
                 decls, multiple=True, callback=load_versions_callback, help=meta["help"]
             )
+        elif kind == "options":
+            option = click.Option(
+                decls, multiple=True, callback=_options_callback, help=meta["help"]
+            )
         elif kind == "flag":
             option = click.Option(decls, is_flag=True, help=meta["help"])
         else:
@@ -230,6 +263,22 @@ def run_options() -> list[Any]:
     from drupe_pipeline.run_flags import kedro_run_options
 
     return [*options, *kedro_run_options()]
+
+
+def _options_callback(ctx: Any, param: Any, values: tuple[str, ...]) -> dict[str, str]:
+    """``--runner-option address=tcp://h:8786 --runner-option workers=2`` -> a dict."""
+    import click
+
+    options: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise click.BadParameter(
+                f"{item!r} is not key=value (e.g. --runner-option workers=2)", ctx, param
+            )
+        options[name] = value.strip()
+    return options
 
 
 def _kind(value: Any) -> str:

@@ -105,6 +105,12 @@ class StorePlugin:
             recorder.closed(session.exception)
         return outcome
 
+    @drupe.hookimpl(optionalhook=True)
+    def after_runner_started(self, runner: str, details: Any, run_id: str) -> None:
+        """A runner said where the nodes run (the pipeline plugin's hook): kept with the run."""
+        if self.recorder is not None:
+            self.recorder.runner_started(run_id, runner, details)
+
     @drupe.hookimpl
     def cli_commands(self) -> Sequence[Any]:
         from drupe.cli import LazyCommand

@@ -100,6 +100,15 @@ class SessionRecorder:
         with self._lock:
             self._runs[run.run_id] = record
 
+    def runner_started(self, run_id: str, runner: str, details: Mapping[str, Any]) -> None:
+        """Keep where the run's nodes run (a Dask scheduler) with the run, written at once."""
+        with self._lock:
+            started = self._runs.get(run_id)
+            if started is None:
+                return
+            record = self._runs[run_id] = records.with_runner(started, runner, details)
+        self._save_run(self._scrubbed(record, run_id))
+
     def run_finished(
         self,
         run: drupe.RunRequest,

@@ -193,6 +193,7 @@ def run_record(run: drupe.RunRequest, mask: SecretMask, started_at: str) -> dict
         "duration_s": None,
         "error": None,
         "outputs": [],
+        "runner": None,
         **owner(),
     }
 
@@ -206,12 +207,26 @@ def finished_run(
     finished_at = now()
     return {
         **record,
-        "status": "failed" if error is not None else "succeeded",
+        "status": run_status(error),
         "finished_at": finished_at,
         "duration_s": seconds_between(record.get("started_at"), finished_at),
         "error": error_record(error) if error is not None else None,
         "outputs": sorted(str(name) for name in (outputs or {})),
     }
+
+
+def run_status(error: BaseException | None) -> str:
+    """``succeeded``, ``failed``, or ``interrupted``: Ctrl-C (or a SIGTERM a runner made one)."""
+    if error is None:
+        return "succeeded"
+    return "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+
+
+def with_runner(
+    record: Mapping[str, Any], runner: str, details: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The run record once its runner said where nodes run: ``{"name": "dask", ...}``."""
+    return {**record, "runner": {"name": runner, **details}}
 
 
 class RunIdTakenError(drupe.StoreError):

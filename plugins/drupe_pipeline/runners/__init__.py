@@ -16,6 +16,7 @@ from drupe_pipeline.runners.node_run import RunInfo, run_node
 from drupe_pipeline.runners.sequential import SequentialRunner
 
 if TYPE_CHECKING:
+    from drupe_pipeline.runners.graph import GraphRunner, NodeTask, TaskGraph
     from drupe_pipeline.runners.parallel import ParallelRunner
     from drupe_pipeline.runners.thread import ThreadRunner
 
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 _LAZY = {
     "ThreadRunner": "drupe_pipeline.runners.thread",
     "ParallelRunner": "drupe_pipeline.runners.parallel",
+    "GraphRunner": "drupe_pipeline.runners.graph",
+    "TaskGraph": "drupe_pipeline.runners.graph",
+    "NodeTask": "drupe_pipeline.runners.graph",
 }
 
 #: Runner names accepted by ``--runner`` and ``run(runner=...)``, and their classes.
@@ -88,10 +92,13 @@ def _import_runner(path: str) -> Any:
 __all__ = [
     "RUNNER_NAMES",
     "AbstractRunner",
+    "GraphRunner",
     "MissingInputsError",
+    "NodeTask",
     "ParallelRunner",
     "RunInfo",
     "SequentialRunner",
+    "TaskGraph",
     "ThreadRunner",
     "check_inputs",
     "resolve_runner",

@@ -42,6 +42,9 @@ NODE_HOOKS = (
     "after_dataset_saved",
 )
 
+#: The hooks that carry node reports back from workers (`drupe_pipeline.runners.reports`).
+REPORT_HOOKS = ("node_report", "receive_node_report")
+
 
 class NodeHooks:
     """The node and dataset hooks of one plugin manager, resolved once per run.
@@ -52,10 +55,10 @@ class NodeHooks:
     hooks some plugin implements.)
     """
 
-    __slots__ = NODE_HOOKS
+    __slots__ = NODE_HOOKS + REPORT_HOOKS
 
     def __init__(self, relay: Any) -> None:
-        for name in NODE_HOOKS:
+        for name in NODE_HOOKS + REPORT_HOOKS:
             caller = getattr(relay, name, None) if relay is not None else None
             implemented = caller is not None and bool(caller.get_hookimpls())
             setattr(self, name, caller if implemented else _NoHooks._none)

@@ -33,6 +33,7 @@ from drupe_pipeline.datasets import MemoryDataset
 from drupe_pipeline.errors import NodeError
 from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress
+from drupe_pipeline.runners import reports
 from drupe_pipeline.runners.base import MemoryReleaser, PoolRunner, run_scheduled
 from drupe_pipeline.runners.node_run import NO_HOOKS, NodeHooks, RunInfo, run_node
 from drupe_pipeline.runners.parent_watch import parent_token, watch_parent
@@ -76,8 +77,8 @@ def _run_in_worker(
     info: RunInfo,
     spec: drupe.WorkerSpec | None,
     secrets: Mapping[str, set[str]],
-) -> dict[str, Any]:
-    """Run one node in a worker process; return its in-memory outputs."""
+) -> tuple[dict[str, Any], reports.Reports]:
+    """Run one node in a worker process; return its in-memory outputs and its reports."""
     hook = NO_HOOKS
     if spec is not None:
         hook = NodeHooks(drupe.worker_plugin_manager(spec).hook)
@@ -88,16 +89,21 @@ def _run_in_worker(
     memory_outputs = [name for name in node.outputs if name not in datasets]
     for name in memory_outputs:
         catalog.add(name, MemoryDataset(copy_mode="assign"))
+    failure: BaseException | None = None
     try:
         run_node(node, catalog, hook, info, is_async=True)
     except NodeError as exc:
-        original = exc.__cause__ if exc.__cause__ is not None else exc
+        failure = exc.__cause__ if exc.__cause__ is not None else exc
+    if failure is not None:
+        # Raised outside the handler: no __context__ pointing back at the NodeError,
+        # a cycle that recursing exception picklers (tblib's, once installed) cannot send.
         try:
-            pickle.loads(pickle.dumps(original))
+            pickle.loads(pickle.dumps(failure))
         except Exception:
-            raise _WorkerFailure(f"{type(original).__name__}: {original}") from None
-        raise original from None
-    return {name: catalog.load(name) for name in memory_outputs}
+            raise _WorkerFailure(f"{type(failure).__name__}: {failure}") from None
+        raise failure
+    outputs = {name: catalog.load(name) for name in memory_outputs}
+    return outputs, reports.collect(hook, node, info)
 
 
 class ParallelRunner(PoolRunner):
@@ -149,9 +155,11 @@ class ParallelRunner(PoolRunner):
                 secrets = catalog.secrets_of(datasets)
                 return pool.submit(_run_in_worker, node, datasets, values, info, spec, secrets)
 
-            def on_done(node: Any, outputs: dict[str, Any]) -> None:
+            def on_done(node: Any, result: tuple[dict[str, Any], reports.Reports]) -> None:
+                outputs, collected = result
                 for name, value in outputs.items():
                     catalog.get(name).save(value)
+                reports.deliver(hook, node, collected, info)
                 releaser.node_done(node)
 
             run_scheduled(pipeline, submit, on_done, progress)

@@ -9,6 +9,7 @@ from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress
 from drupe_pipeline.runners.base import AbstractRunner, MemoryReleaser
 from drupe_pipeline.runners.node_run import RunInfo, run_node
+from drupe_pipeline.runners.reports import report_in_place
 
 if TYPE_CHECKING:
     import drupe
@@ -32,5 +33,6 @@ class SequentialRunner(AbstractRunner):
         for node in pipeline.nodes:
             progress.node_started(node)
             run_node(node, catalog, hook, info)
+            report_in_place(hook, node, info)
             progress.node_done(node)
             releaser.node_done(node)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from drupe_pipeline.catalog import DataCatalog
 from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress
+from drupe_pipeline.runners import reports
 from drupe_pipeline.runners.base import MemoryReleaser, PoolRunner, run_scheduled
 from drupe_pipeline.runners.node_run import RunInfo, run_node
 
@@ -48,9 +49,16 @@ class ThreadRunner(PoolRunner):
 
             def submit(node: Any) -> Future[Any]:
                 context = contextvars.copy_context()
-                return pool.submit(context.run, run_node, node, catalog, hook, info, is_async=True)
+                return pool.submit(context.run, _run_and_collect, node, catalog, hook, info)
 
-            def on_done(node: Any, result: Any) -> None:
+            def on_done(node: Any, collected: reports.Reports) -> None:
+                reports.deliver(hook, node, collected, info)
                 releaser.node_done(node)
 
             run_scheduled(pipeline, submit, on_done, progress)
+
+
+def _run_and_collect(node: Any, catalog: DataCatalog, hook: Any, info: RunInfo) -> reports.Reports:
+    """In a pool thread: run the node, then collect its reports (delivered by the caller)."""
+    run_node(node, catalog, hook, info, is_async=True)
+    return reports.collect(hook, node, info)

@@ -14,7 +14,7 @@ import drupe
 import drupe_project
 from drupe.testing import write_project
 
-OTHERS = ("config", "pipeline", "store", "serve")
+OTHERS = ("config", "pipeline", "store", "serve", "dask")
 
 
 def test_bootstrap_makes_the_code_importable_for_this_and_child_processes(make_project) -> None:

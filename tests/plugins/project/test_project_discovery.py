@@ -14,7 +14,7 @@ import drupe_project
 from drupe.testing import write_project
 
 #: The other bundled plugins are not under test here; sessions load only ours.
-OTHERS = ("config", "pipeline", "store", "serve")
+OTHERS = ("config", "pipeline", "store", "serve", "dask")
 
 
 def test_found_from_a_nested_folder_with_its_metadata(make_project) -> None:

@@ -18,7 +18,7 @@ import pytest
 import drupe
 import drupe_project
 
-OTHERS = ("config", "pipeline", "store", "serve")
+OTHERS = ("config", "pipeline", "store", "serve", "dask")
 
 PROJECT_FILES = {
     "src/worker_demo/settings.py": """

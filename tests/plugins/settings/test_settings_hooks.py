@@ -10,7 +10,7 @@ import pytest
 import drupe
 from drupe.testing import write_distribution
 
-OTHERS = ("config", "pipeline", "store", "serve")
+OTHERS = ("config", "pipeline", "store", "serve", "dask")
 
 ENTRY_POINT_PLUGIN = """
 import drupe

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import drupe
 
-OTHERS = ("config", "pipeline", "store", "serve")
+OTHERS = ("config", "pipeline", "store", "serve", "dask")
 
 
 class Declares:

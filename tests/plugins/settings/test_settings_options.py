@@ -14,7 +14,7 @@ from drupe_settings import Settings
 
 #: Plugins that are not under test; the settings tests load only project + settings
 #: (and the explicit plugins they pass), unless a test says otherwise.
-OTHERS = ("config", "pipeline", "store", "serve")
+OTHERS = ("config", "pipeline", "store", "serve", "dask")
 
 
 class ModelOptions:
