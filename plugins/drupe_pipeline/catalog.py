@@ -28,6 +28,7 @@ from typing import Any
 
 import attrs
 
+from drupe_pipeline import containment
 from drupe_pipeline.datasets import (
     BUILTIN_DATASETS,
     AbstractDataset,
@@ -38,7 +39,18 @@ from drupe_pipeline.datasets import (
 )
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_RESERVED_KEYS = ("type", "versioned", "credentials")
+_RESERVED_KEYS = ("type", "versioned", "credentials", containment.ALLOWED_ROOTS_KEY)
+
+
+class LoadVersionsError(DatasetError):
+    """``load_versions`` names a dataset the catalog lacks or that is not versioned.
+
+    The caller's mistake, found before any node runs: exit status 2, and a
+    422 naming ``load_versions`` over HTTP.
+    """
+
+    exit_code = 2
+    field = "load_versions"
 
 
 def dataset_class(type_name: str, *, entry: str = "") -> type[AbstractDataset]:
@@ -143,8 +155,24 @@ class CatalogConfig:
         credentials: Mapping[str, Any] | None = None,
         *,
         root: Path | None = None,
+        baseline: CatalogConfig | None = None,
+        runtime_unknown: bool = False,
     ) -> None:
+        """Args:
+        catalog / credentials: the configuration (as the run's config loader resolved it).
+        root: the project root: relative paths resolve against it, and every path
+            must stay inside it (or the entry's ``allowed_roots``).
+        baseline: the same catalog resolved *without* runtime parameters, when
+            runtime parameters changed it; an entry key that differs there was
+            built from runtime parameters (see drupe_pipeline.containment).
+            ``None``: nothing here came from runtime parameters.
+        runtime_unknown: runtime parameters were given but the loader cannot
+            resolve without them, so every key counts as built from them.
+        """
         self.root = root
+        self.source = catalog  # what it was parsed from (callers cache by identity)
+        self.baseline = baseline
+        self._runtime_unknown = runtime_unknown
         # Plain private copies: the config loader hands out read-only views shared
         # between runs, and nothing here may ever change what another run reads.
         self._credentials: dict[str, Any] = copy.deepcopy(dict(credentials or {}))
@@ -224,18 +252,27 @@ class CatalogConfig:
                 creds = copy.deepcopy(self._credentials[creds])
             secrets = _secrets(creds)
             kwargs["credentials"] = creds
-        if "filepath" in kwargs and self.root is not None:
-            path = Path(str(kwargs["filepath"])).expanduser()
-            kwargs["filepath"] = path if path.is_absolute() else self.root / path
+        kwargs.update(
+            containment.contain(
+                name,
+                kwargs,
+                dataset_class=cls,
+                root=self.root,
+                allowed_roots=self._runtime_free(name, config).get(containment.ALLOWED_ROOTS_KEY),
+                steered=self._steered(name, config),
+            )
+        )
         if config.get("versioned"):
             kwargs["version"] = Version(load=load_version, save=save_version)
         elif load_version is not None:
-            raise DatasetError(
+            raise LoadVersionsError(
                 f"a version of {name!r} was asked for ({load_version!r}) but its catalog entry "
                 f"is not versioned (add `versioned: true`)"
             )
         try:
             return cls(**kwargs)
+        except containment.ContainmentError:
+            raise
         except DatasetError as exc:
             raise DatasetError(f"catalog entry {name!r}: {redact(str(exc), secrets)}") from None
         except Exception as exc:
@@ -243,6 +280,21 @@ class CatalogConfig:
             raise DatasetError(
                 f"catalog entry {name!r} (type {config['type']}) could not be created: {message}"
             ) from None
+
+    def _runtime_free(self, name: str, config: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The entry as configured without runtime parameters (``config`` itself if the same)."""
+        if self.baseline is None:
+            return config
+        return self.baseline.resolve(name) or {}
+
+    def _steered(self, name: str, config: Mapping[str, Any]) -> frozenset[str]:
+        """The entry's keys whose values runtime parameters built."""
+        if self._runtime_unknown:
+            return frozenset({containment.UNKNOWN})
+        if self.baseline is None:
+            return frozenset()
+        base = self._runtime_free(name, config)
+        return frozenset(k for k in {*config, *base} if config.get(k) != base.get(k))
 
 
 class DataCatalog:
@@ -315,7 +367,9 @@ class DataCatalog:
         )
         for name in catalog._load_versions:
             if config.resolve(name) is None:
-                raise DatasetError(f"--load-versions names {name!r}, which is not in the catalog")
+                raise LoadVersionsError(
+                    f"--load-versions names {name!r}, which is not in the catalog"
+                )
             catalog._get(name)  # fails now if the entry is not versioned
         return catalog
 

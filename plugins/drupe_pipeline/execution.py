@@ -96,7 +96,12 @@ def _config(loader: Any, key: str) -> Any:
 
 
 def catalog_config(session: Any, context: Any, root: Path | None) -> tuple[Any, CatalogConfig]:
-    """The parsed catalog configuration; re-parsed only when the loader gives new objects."""
+    """The parsed catalog configuration; re-parsed only when the loader gives new objects.
+
+    When the run's runtime parameters change the catalog, the catalog as
+    configured without them is parsed too (once per session): comparing the
+    two tells which dataset paths runtime parameters built (containment).
+    """
     loader = context.config_loader
     conf_catalog = _config(loader, "catalog") or {}
     conf_credentials = _config(loader, "credentials") or {}
@@ -105,10 +110,33 @@ def catalog_config(session: Any, context: Any, root: Path | None) -> tuple[Any, 
         parsed = cached[2]
         if parsed.root == root:
             return conf_catalog, parsed
-    parsed = CatalogConfig(conf_catalog, conf_credentials, root=root)
+    parsed = _parse_catalog(loader, conf_catalog, conf_credentials, root, context, cached)
     with _lock:
         _catalog_configs[session] = (conf_catalog, conf_credentials, parsed)
     return conf_catalog, parsed
+
+
+def _parse_catalog(
+    loader: Any,
+    conf_catalog: Any,
+    conf_credentials: Any,
+    root: Path | None,
+    context: Any,
+    cached: tuple[Any, Any, CatalogConfig] | None,
+) -> CatalogConfig:
+    if not getattr(context, "runtime_params", None):
+        return CatalogConfig(conf_catalog, conf_credentials, root=root)
+    derive = getattr(loader, "with_runtime_params", None)
+    if not callable(derive):  # cannot resolve without runtime params: assume they built it all
+        return CatalogConfig(conf_catalog, conf_credentials, root=root, runtime_unknown=True)
+    free = derive({})
+    free_catalog = _config(free, "catalog") or {}
+    if free_catalog is conf_catalog or free_catalog == conf_catalog:
+        return CatalogConfig(conf_catalog, conf_credentials, root=root)
+    baseline = cached[2].baseline if cached is not None else None
+    if baseline is None or baseline.source is not free_catalog or baseline.root != root:
+        baseline = CatalogConfig(free_catalog, _config(free, "credentials") or {}, root=root)
+    return CatalogConfig(conf_catalog, conf_credentials, root=root, baseline=baseline)
 
 
 def only_missing(pipeline: Pipeline, catalog: DataCatalog, progress: Progress) -> Pipeline | None:

@@ -15,6 +15,8 @@ from typing import Any
 
 import attrs
 
+from drupe_serve import limits
+
 #: Selection fields: each is a list of names (a single string is one name).
 NAME_LIST_FIELDS = (
     "pipelines",
@@ -33,6 +35,7 @@ KNOWN_FIELDS = (
     "only_missing_outputs",
     "runner",
     "run_id",
+    "timeout",
 )
 # Run ids become store keys and log fields: keep them to a safe, printable alphabet.
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
@@ -71,6 +74,8 @@ class RunBody:
     only_missing_outputs: bool = False
     runner: str | None = None
     run_id: str | None = None
+    #: Seconds the client allows this run (capped by the server's ``--run-timeout``).
+    timeout: float | None = None
 
     def run_kwargs(self, run_id: str) -> dict[str, Any]:
         """Keyword arguments for `drupe.ServiceSession.run`."""
@@ -96,7 +101,12 @@ def parse_run_body(raw: bytes, *, allowed_runners: Iterable[str]) -> RunBody:
     if not raw.strip():
         return RunBody()
     try:
-        data = json.loads(raw)
+        data = limits.loads(raw)
+    except RecursionError:
+        field = limits.field_too_deep(raw)
+        raise RequestError(
+            422, f"the request body nests deeper than {limits.MAX_DEPTH} levels", field
+        ) from None
     except UnicodeDecodeError:
         raise RequestError(400, "the request body is not UTF-8 encoded JSON") from None
     except json.JSONDecodeError as exc:
@@ -116,6 +126,11 @@ def parse_run_body(raw: bytes, *, allowed_runners: Iterable[str]) -> RunBody:
             f"unknown field {unknown[0]!r}; known fields: {', '.join(KNOWN_FIELDS)}",
             unknown[0],
         )
+    for name, value in data.items():
+        try:
+            limits.check_field(name, value, dotted_keys=name == "runtime_params")
+        except limits.LimitError as exc:
+            raise RequestError(422, str(exc), exc.field) from None
     values: dict[str, Any] = {}
     for name in NAME_LIST_FIELDS:
         if name in data:
@@ -147,6 +162,8 @@ def parse_run_body(raw: bytes, *, allowed_runners: Iterable[str]) -> RunBody:
         values["runner"] = _runner(data["runner"], tuple(allowed_runners))
     if data.get("run_id") is not None:
         values["run_id"] = _run_id(data["run_id"])
+    if data.get("timeout") is not None:
+        values["timeout"] = _timeout(data["timeout"])
     return RunBody(**values)
 
 
@@ -198,12 +215,24 @@ def _run_id(value: Any) -> str:
     return value
 
 
+def _timeout(value: Any) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 < value < float("inf")
+    ):
+        raise RequestError(
+            422, f"timeout must be a positive number of seconds, not {value!r}", "timeout"
+        )
+    return float(value)
+
+
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float, limits.BigInt)):
         return "a number"
     if isinstance(value, str):
         return "a string"

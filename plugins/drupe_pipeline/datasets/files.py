@@ -232,9 +232,14 @@ class YAMLDataset(FileDataset):
 
 
 class PickleDataset(FileDataset):
-    """Any picklable object, with `pickle`."""
+    """Any picklable object, with `pickle`.
+
+    Loading a pickle runs code stored in it, so the catalog refuses a path
+    that runtime parameters built (`unsafe_to_load`; see drupe_pipeline.containment).
+    """
 
     text = False
+    unsafe_to_load = True
 
     def _read_handle(self, handle: Any) -> Any:
         import pickle

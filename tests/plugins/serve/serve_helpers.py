@@ -114,6 +114,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: The bearer token the test servers require (given as DRUPE_SERVE_TOKEN).
+TOKEN = "test-token-0123456789abcdef"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
 class ServerProcess:
     """A ``drupe serve`` subprocess and what a test needs to talk to it."""
 
@@ -147,6 +152,10 @@ class ServerProcess:
             time.sleep(0.05)
         raise AssertionError("drupe serve did not answer /health in time")
 
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """An HTTP client of this server that sends the token."""
+        return httpx.Client(base_url=self.base_url, headers=AUTH, **{"timeout": 30, **kwargs})
+
     def terminate_and_wait(self, timeout: float = 30.0) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -172,7 +181,7 @@ def start_server(tmp_path: Path) -> Iterator[Any]:
     site = install_test_plugin(tmp_path / "site")
     project = hello_copy(tmp_path / "hello")
 
-    def start(*serve_args: str) -> ServerProcess:
+    def start(*serve_args: str, extra_env: Mapping[str, str] = {}) -> ServerProcess:
         port = free_port()
         witness = tmp_path / f"witness-{port}.jsonl"
         env = {
@@ -180,6 +189,8 @@ def start_server(tmp_path: Path) -> Iterator[Any]:
             "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
             "SERVE_WITNESS": str(witness),
             "PYTHONDONTWRITEBYTECODE": "1",
+            "DRUPE_SERVE_TOKEN": TOKEN,
+            **extra_env,
         }
         command = [
             sys.executable,
