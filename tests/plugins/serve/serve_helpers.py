@@ -54,17 +54,38 @@ def _witness(event, **fields):
             handle.write(json.dumps({"event": event, **fields}) + "\\n")
 
 
+_node_sleeps = {}
+
+
 @drupe.hookimpl
 def before_run(run):
     _witness("before_run", run_id=run.run_id)
     delay = run.runtime_params.get("sleep")
     if delay:
         time.sleep(delay)
+    node_sleep = run.runtime_params.get("node_sleep")
+    if node_sleep:
+        with _lock:
+            _node_sleeps[run.run_id] = node_sleep
+
+
+@drupe.hookimpl
+def after_node_run(node, run_id):
+    # Inside the run, after its node: the run is "in a node" for this long.
+    with _lock:
+        delay = _node_sleeps.get(run_id)
+    if delay and node.name == "greet":
+        time.sleep(delay)
 
 
 @drupe.hookimpl
 def after_run(run, result):
     _witness("after_run", run_id=run.run_id, outputs=result)
+
+
+@drupe.hookimpl
+def on_run_error(run, error):
+    _witness("on_run_error", run_id=run.run_id, error=type(error).__name__)
 
 
 @drupe.hookimpl
