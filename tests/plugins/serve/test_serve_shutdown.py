@@ -70,7 +70,7 @@ def test_sigterm_finishes_running_and_queued_runs_and_answers_every_client(
         assert refused.headers["content-type"] == "application/json"
         answers = [call.result() for call in calls]
     assert server.process.wait(30) == 0, server.log.read_text()
-    for name, answer in zip(names, answers):
+    for name, answer in zip(names, answers, strict=True):
         assert answer.status_code == 200, answer.text
         assert answer.headers["content-type"] == "application/json"
         assert answer.json()["outputs"] == {"loud_greeting": expected_greeting(name, 1)}
@@ -140,7 +140,11 @@ def test_a_run_past_its_timeout_fails_as_timed_out(start_server: Any) -> None:
     answer = _post(server, "late", 3, timeout=0.5)
     assert answer.status_code == 504
     body = answer.json()
-    assert (body["status"], body["error_type"], body["field"]) == ("failed", "RunTimeout", "timeout")
+    assert (body["status"], body["error_type"], body["field"]) == (
+        "failed",
+        "RunTimeout",
+        "timeout",
+    )
     run_id = body["run_id"]
     with server.client() as http:
         view = http.get(f"/runs/{run_id}").json()
@@ -148,7 +152,9 @@ def test_a_run_past_its_timeout_fails_as_timed_out(start_server: Any) -> None:
 
     # The run itself ends at its next node boundary, failed with RunTimeout, not succeeded.
     def ended() -> bool:
-        return any(e.get("run_id") == run_id and e["event"] == "on_run_error" for e in server.events())
+        return any(
+            e.get("run_id") == run_id and e["event"] == "on_run_error" for e in server.events()
+        )
 
     _wait_until(ended, "the timed-out run ends")
     assert not any(e.get("run_id") == run_id and e["event"] == "after_run" for e in server.events())
