@@ -11,3 +11,12 @@ class UnknownConfigKeyError(drupe.ConfigError, KeyError):
     def __str__(self) -> str:
         # KeyError would show the repr of the message (quoted); show it as written.
         return str(self.args[0]) if self.args else ""
+
+
+class RuntimeParamsError(drupe.ConfigError):
+    """The runtime parameters given are wrong (a bad name, or undeclared under
+    ``strict_runtime_params``): the caller's mistake, so exit status 2 and, over
+    HTTP, a 422 naming the ``runtime_params`` field."""
+
+    exit_code = 2
+    field = "runtime_params"
