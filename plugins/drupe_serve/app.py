@@ -199,6 +199,7 @@ class RunService:
             future = self.executor.submit(self.execute, ticket)
         except RuntimeError:  # the pool was shut down between admission and submission
             self.tickets.discard(run_id)
+            self.recent.put(self._record(ticket, "refused"))
             return _shutting_down()
         future.add_done_callback(functools.partial(self._thread_done, loop, ticket))
         timeout = self.timeout_for(body)
