@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import drupe
 
 
@@ -19,4 +21,7 @@ class RuntimeParamsError(drupe.ConfigError):
     HTTP, a 422 naming the ``runtime_params`` field."""
 
     exit_code = 2
-    field = "runtime_params"
+
+    def __init__(self, *args: Any, **fields: Any) -> None:
+        fields.setdefault("field", "runtime_params")
+        super().__init__(*args, **fields)

@@ -50,7 +50,10 @@ class LoadVersionsError(DatasetError):
     """
 
     exit_code = 2
-    field = "load_versions"
+
+    def __init__(self, *args: Any, **fields: Any) -> None:
+        fields.setdefault("field", "load_versions")
+        super().__init__(*args, **fields)
 
 
 def dataset_class(type_name: str, *, entry: str = "") -> type[AbstractDataset]:

@@ -59,10 +59,9 @@ class ContainmentError(DatasetError):
     """
 
     def __init__(self, message: str, *, entry: str, path: str, field: str) -> None:
-        super().__init__(message)
+        super().__init__(message, field=field)
         self.entry = entry
         self.path = path
-        self.field = field
         self.exit_code = 2 if field == "runtime_params" else 1
 
 
