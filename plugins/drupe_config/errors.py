@@ -22,6 +22,6 @@ class RuntimeParamsError(drupe.ConfigError):
 
     exit_code = 2
 
-    def __init__(self, *args: Any, **fields: Any) -> None:
-        fields.setdefault("field", "runtime_params")
-        super().__init__(*args, **fields)
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.field = "runtime_params"  # after the base class, which sets a field of its own

@@ -51,9 +51,9 @@ class LoadVersionsError(DatasetError):
 
     exit_code = 2
 
-    def __init__(self, *args: Any, **fields: Any) -> None:
-        fields.setdefault("field", "load_versions")
-        super().__init__(*args, **fields)
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.field = "load_versions"  # after the base class, which sets a field of its own
 
 
 def dataset_class(type_name: str, *, entry: str = "") -> type[AbstractDataset]:

@@ -59,7 +59,8 @@ class ContainmentError(DatasetError):
     """
 
     def __init__(self, message: str, *, entry: str, path: str, field: str) -> None:
-        super().__init__(message, field=field)
+        super().__init__(message)
+        self.field = field
         self.entry = entry
         self.path = path
         self.exit_code = 2 if field == "runtime_params" else 1
