@@ -300,6 +300,46 @@ class CatalogConfig:
         return frozenset(k for k in {*config, *base} if config.get(k) != base.get(k))
 
 
+def parse_for_run(
+    loader: Any,
+    catalog: Any,
+    credentials: Any,
+    *,
+    root: Path | None,
+    runtime_params: Mapping[str, Any] | None,
+    previous: CatalogConfig | None = None,
+) -> CatalogConfig:
+    """Parse a run's ``catalog`` configuration, knowing which of it runtime parameters built.
+
+    When the run has runtime parameters and they changed the catalog, the
+    catalog as configured without them is parsed too, as the `CatalogConfig`
+    ``baseline`` (reused from ``previous`` when it is the same): containment
+    compares the two. The loader derives the runtime-free sibling with
+    ``with_runtime_params({})``, re-reading nothing; a loader that cannot
+    makes every key count as built from runtime parameters.
+    """
+    if not runtime_params:
+        return CatalogConfig(catalog, credentials, root=root)
+    derive = getattr(loader, "with_runtime_params", None)
+    if not callable(derive):
+        return CatalogConfig(catalog, credentials, root=root, runtime_unknown=True)
+    free = derive({})
+    free_catalog = _config_key(free, "catalog")
+    if free_catalog is catalog or free_catalog == catalog:
+        return CatalogConfig(catalog, credentials, root=root)
+    baseline = previous.baseline if previous is not None else None
+    if baseline is None or baseline.source is not free_catalog or baseline.root != root:
+        baseline = CatalogConfig(free_catalog, _config_key(free, "credentials"), root=root)
+    return CatalogConfig(catalog, credentials, root=root, baseline=baseline)
+
+
+def _config_key(loader: Any, key: str) -> Any:
+    try:
+        return loader.get(key) or {}
+    except KeyError:
+        return {}
+
+
 class DataCatalog:
     """The datasets of one run, by name.
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import drupe
-from drupe_pipeline.catalog import CatalogConfig, DataCatalog
+from drupe_pipeline.catalog import CatalogConfig, DataCatalog, parse_for_run
 from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress, progress_for
 from drupe_pipeline.registry import PipelineRegistry
@@ -110,33 +110,17 @@ def catalog_config(session: Any, context: Any, root: Path | None) -> tuple[Any, 
         parsed = cached[2]
         if parsed.root == root:
             return conf_catalog, parsed
-    parsed = _parse_catalog(loader, conf_catalog, conf_credentials, root, context, cached)
+    parsed = parse_for_run(
+        loader,
+        conf_catalog,
+        conf_credentials,
+        root=root,
+        runtime_params=getattr(context, "runtime_params", None),
+        previous=cached[2] if cached is not None else None,
+    )
     with _lock:
         _catalog_configs[session] = (conf_catalog, conf_credentials, parsed)
     return conf_catalog, parsed
-
-
-def _parse_catalog(
-    loader: Any,
-    conf_catalog: Any,
-    conf_credentials: Any,
-    root: Path | None,
-    context: Any,
-    cached: tuple[Any, Any, CatalogConfig] | None,
-) -> CatalogConfig:
-    if not getattr(context, "runtime_params", None):
-        return CatalogConfig(conf_catalog, conf_credentials, root=root)
-    derive = getattr(loader, "with_runtime_params", None)
-    if not callable(derive):  # cannot resolve without runtime params: assume they built it all
-        return CatalogConfig(conf_catalog, conf_credentials, root=root, runtime_unknown=True)
-    free = derive({})
-    free_catalog = _config(free, "catalog") or {}
-    if free_catalog is conf_catalog or free_catalog == conf_catalog:
-        return CatalogConfig(conf_catalog, conf_credentials, root=root)
-    baseline = cached[2].baseline if cached is not None else None
-    if baseline is None or baseline.source is not free_catalog or baseline.root != root:
-        baseline = CatalogConfig(free_catalog, _config(free, "credentials") or {}, root=root)
-    return CatalogConfig(conf_catalog, conf_credentials, root=root, baseline=baseline)
 
 
 def only_missing(pipeline: Pipeline, catalog: DataCatalog, progress: Progress) -> Pipeline | None:
