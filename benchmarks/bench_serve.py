@@ -1,6 +1,6 @@
 """``drupe serve --workers``: requests/s at 32 clients, and what the safety checks cost.
 
-Run by hand: ``python benchmarks/bench_serve.py [--requests 60] [--repeat 3]``.
+Run by hand: ``python benchmarks/bench_serve.py [--requests 60] [--repeat 3] [--no-store]``.
 
 On a temporary copy of ``examples/hello`` (3 nodes, all bundled plugins, the
 SQLite store included) it prints:
@@ -114,6 +114,7 @@ def serve_rate(project: Path, workers: int, args: argparse.Namespace) -> float:
             sys.executable,
             "-m",
             "drupe",
+            *(["-p", "no:store"] if args.no_store else []),
             "serve",
             "--port",
             str(port),
@@ -193,6 +194,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=60, help="requests per client per batch")
     parser.add_argument("--repeat", type=int, default=3, help="batches (median reported)")
+    parser.add_argument(
+        "--no-store", action="store_true", help="serve without the store (no SQLite writes)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         project = hello_copy(Path(tmp))
