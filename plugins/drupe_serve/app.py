@@ -597,11 +597,27 @@ def build_app(
             Route("/pipelines", get_pipelines, methods=["GET"]),
             Route("/health", get_health, methods=["GET"]),
         ],
-        middleware=[
-            Middleware(RequestGuard, token=token, allow_origins=allow_origins, hosts=hosts)
-        ],
+        middleware=_middleware(token, tuple(allow_origins), hosts),
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
         lifespan=lifespan,
     )
     app.state.drupe_serve = service
     return app
+
+
+def _middleware(token: str | None, origins: tuple[str, ...], hosts: HostRule | None) -> list[Any]:
+    """The checks first; then, for the origins allowed, the CORS headers a browser needs."""
+    stack = [Middleware(RequestGuard, token=token, allow_origins=origins, hosts=hosts)]
+    if origins:
+        from starlette.middleware.cors import CORSMiddleware
+
+        stack.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type"],
+                max_age=600,
+            )
+        )
+    return stack

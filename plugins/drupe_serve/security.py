@@ -220,11 +220,19 @@ class RequestGuard:
         if (
             self._token is not None
             and (scope["method"], scope["path"]) not in OPEN_ROUTES
+            and not (origin is not None and _is_preflight(scope))
             and (authorization is None or not hmac.compare_digest(authorization, self._token))
         ):
             await _deny(send, 401, "unauthorized", {b"www-authenticate": b"Bearer"})
             return
         await self.app(scope, receive, send)
+
+
+def _is_preflight(scope: Scope) -> bool:
+    """A browser's CORS preflight (it never carries credentials; it runs nothing)."""
+    return scope["method"] == "OPTIONS" and any(
+        name == b"access-control-request-method" for name, _ in scope["headers"]
+    )
 
 
 async def _deny(
