@@ -183,8 +183,11 @@ def serve(
             status = _serve_one(**options)
         else:
             from drupe_serve.prefork import run_workers
+            from drupe_serve.server import STOP, STOP_NOW
 
-            status = run_workers(workers, lambda: _serve_one(**options))
+            status = run_workers(
+                workers, lambda: _serve_one(**options, worker=True), stop=STOP, stop_now=STOP_NOW
+            )
     finally:
         listener.close()
     if status:
@@ -216,6 +219,7 @@ def _serve_one(
     header_timeout: float,
     keep_alive_timeout: int,
     service: dict[str, Any],
+    worker: bool = False,
 ) -> int:
     """One process's server: its session, its app, uvicorn until stopped; the exit status."""
     from drupe_serve.app import build_app
@@ -243,7 +247,7 @@ def _serve_one(
             header_timeout=header_timeout,
             keep_alive_timeout=keep_alive_timeout,
         )
-        server = DrupeServer(config, app.state.drupe_serve, graceful_timeout)
+        server = DrupeServer(config, app.state.drupe_serve, graceful_timeout, worker=worker)
         try:
             server.run(sockets=[listener])
         except OSError as exc:  # listen() itself failed

@@ -6,10 +6,13 @@ workers before any session exists: each worker opens its own
 safe across processes) and serves on the inherited socket; the kernel
 spreads new connections among them.
 
-The parent only supervises. Workers run in their own process group, so a
-Ctrl-C at the terminal reaches the parent alone, which passes every SIGINT
-and SIGTERM on to each worker: the first one starts each worker's graceful
-stop, a second one interrupts their runs (see server.py). If a worker dies
+The parent only supervises. It turns the first SIGINT or SIGTERM it gets
+into ``stop`` for every worker (their graceful stop) and any later one into
+``stop_now`` (their runs are interrupted; see server.py). Workers listen to
+those words only: they run in their own process group, so a Ctrl-C at the
+terminal reaches the parent alone, and they ignore SIGINT and SIGTERM, which
+a service manager may also send to every process (systemd's default), so
+one stop is never counted twice. If a worker dies
 on its own, the others are stopped gracefully and the parent exits with a
 failure, rather than serving on at a fraction of its capacity unnoticed.
 """
@@ -25,11 +28,17 @@ import traceback
 from collections.abc import Callable
 from types import FrameType
 
+import drupe
+
 _log = logging.getLogger("drupe_serve")
 
 
-def run_workers(count: int, serve_one: Callable[[], int]) -> int:
-    """Fork ``count`` workers running ``serve_one`` (returns an exit status); the worst status."""
+def run_workers(count: int, serve_one: Callable[[], int], *, stop: int, stop_now: int) -> int:
+    """Fork ``count`` workers running ``serve_one`` (returns an exit status); the worst status.
+
+    The first SIGINT or SIGTERM the parent gets becomes ``stop`` for every
+    worker, any later one ``stop_now``.
+    """
     if not hasattr(os, "fork"):
         raise OSError("--workers above 1 needs os.fork (POSIX)")
     children: set[int] = set()
@@ -48,6 +57,9 @@ def run_workers(count: int, serve_one: Callable[[], int]) -> int:
                 status = serve_one()
             except SystemExit as exc:
                 status = exc.code if isinstance(exc.code, int) else 1
+            except drupe.DrupeError as exc:  # one line, as the CLI prints it
+                sys.stderr.write(f"Error: {exc}\n")
+                status = exc.exit_code
             except BaseException:
                 traceback.print_exc()
             finally:
@@ -55,18 +67,19 @@ def run_workers(count: int, serve_one: Callable[[], int]) -> int:
                 sys.stderr.flush()
                 os._exit(status)
         children.add(pid)
-    return _supervise(children)
+    return _supervise(children, stop, stop_now)
 
 
-def _supervise(children: set[int]) -> int:
+def _supervise(children: set[int], stop: int, stop_now: int) -> int:
     signalled = False
 
     def forward(sig: int, frame: FrameType | None) -> None:
         nonlocal signalled
+        word = stop_now if signalled else stop
         signalled = True
         for pid in list(children):
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
+                os.kill(pid, word)
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
@@ -83,8 +96,7 @@ def _supervise(children: set[int]) -> int:
             if not signalled and children:
                 _log.error("worker %d exited with status %d: stopping the others", pid, status)
                 worst = max(worst, 1)
-                signalled = True
-                forward(signal.SIGTERM, None)
+                forward(signal.SIGTERM, None)  # the first word: a graceful stop
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -46,6 +46,9 @@ DEFAULT_HEADER_TIMEOUT = 10.0
 DEFAULT_KEEP_ALIVE_TIMEOUT = 5
 #: Exit status after a second signal, or runs interrupted by the graceful timeout.
 INTERRUPTED_EXIT = 1
+#: What the parent of ``--workers`` sends its workers: stop gracefully, and stop now.
+STOP = signal.SIGUSR1
+STOP_NOW = signal.SIGUSR2
 
 
 def timed_protocol(header_timeout: float) -> type[H11Protocol]:
@@ -95,15 +98,21 @@ class DrupeServer(uvicorn.Server):
     """A uvicorn server whose stop drains the `RunService` first (see the module docstring)."""
 
     def __init__(
-        self, config: uvicorn.Config, service: RunService, graceful_timeout: float | None
+        self,
+        config: uvicorn.Config,
+        service: RunService,
+        graceful_timeout: float | None,
+        *,
+        worker: bool = False,
     ) -> None:
         super().__init__(config)
         self.service = service
         self.graceful_timeout = graceful_timeout
+        self.worker = worker
         self.signals = 0
         self.exit_status = 0
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Future[None]] = set()
 
     async def startup(self, sockets: Any = None) -> None:
         self._loop = asyncio.get_running_loop()
@@ -111,12 +120,27 @@ class DrupeServer(uvicorn.Server):
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
-        """Our handlers for SIGINT and SIGTERM while serving; nothing is re-raised after."""
+        """Our handlers while serving; nothing is re-raised after.
+
+        A process of its own takes SIGINT and SIGTERM. A worker of
+        ``--workers`` takes only its parent's word: `STOP` and `STOP_NOW`
+        (and ignores SIGINT and SIGTERM, which a service manager may send to
+        every process of the group as well as to the parent; counting both
+        would turn one stop into two).
+        """
         if threading.current_thread() is not threading.main_thread():
             yield
             return
-        handled = (signal.SIGINT, signal.SIGTERM)
-        previous = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        if self.worker:
+            handlers: dict[int, Any] = {
+                STOP: self.handle_exit,
+                STOP_NOW: self.handle_exit,
+                signal.SIGINT: signal.SIG_IGN,
+                signal.SIGTERM: signal.SIG_IGN,
+            }
+        else:
+            handlers = {signal.SIGINT: self.handle_exit, signal.SIGTERM: self.handle_exit}
+        previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
         try:
             yield
         finally:
@@ -129,19 +153,24 @@ class DrupeServer(uvicorn.Server):
         if loop is None:  # before start-up finished: nothing accepted yet
             self.should_exit = True
             return
-        if self.signals == 1:
-            loop.call_soon_threadsafe(self._begin_stop, sig)
-        else:
-            loop.call_soon_threadsafe(self._force_stop, sig)
+        name = "a second signal" if self.worker else f"a second {signal.Signals(sig).name}"
+        if sig == STOP_NOW or (self.signals > 1 and not self.worker):
+            loop.call_soon_threadsafe(self._force_stop, name)
+        elif self.signals == 1:
+            loop.call_soon_threadsafe(self._begin_stop, signal.Signals(sig).name)
 
-    def _begin_stop(self, sig: int) -> None:
+    def _begin_stop(self, name: str) -> None:
         _log.warning(
             "%s: no new runs; waiting for %d accepted run(s)%s (a second signal interrupts them)",
-            signal.Signals(sig).name,
+            "stop" if self.worker else name,
             self.service.in_flight,
             "" if self.graceful_timeout is None else f" for at most {self.graceful_timeout:g} s",
         )
-        self._stopping = asyncio.ensure_future(self._drain())
+        self._keep(asyncio.ensure_future(self._drain()))
+
+    def _keep(self, task: asyncio.Future[None]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _drain(self) -> None:
         try:
@@ -151,18 +180,16 @@ class DrupeServer(uvicorn.Server):
                 self.exit_status = INTERRUPTED_EXIT
             self.should_exit = True
 
-    def _force_stop(self, sig: int) -> None:
-        _log.warning("%s again: interrupting the runs in flight", signal.Signals(sig).name)
+    def _force_stop(self, name: str) -> None:
+        _log.warning("%s: interrupting the runs in flight", name)
         self.exit_status = INTERRUPTED_EXIT
         self.service.closing = True
 
         async def interrupt() -> None:
-            await self.service.interrupt_all(
-                f"the service stopped: a second {signal.Signals(sig).name} interrupted the run"
-            )
+            await self.service.interrupt_all(f"the service stopped: {name} interrupted the run")
             self.should_exit = True
 
-        self._stopping = asyncio.ensure_future(interrupt())
+        self._keep(asyncio.ensure_future(interrupt()))
 
 
 def server_config(

@@ -8,10 +8,12 @@ gracefully.
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -105,3 +107,37 @@ def wait_until(predicate: Any, what: str, limit: float = 20.0) -> None:
             return
         time.sleep(0.02)
     raise AssertionError(f"timed out waiting until {what}")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_sigterm_to_every_process_at_once_is_still_one_graceful_stop(
+    start_server: Any,
+) -> None:
+    # What systemd does by default: SIGTERM to the parent and to each worker.
+    server = start_server("--workers", "2")
+    workers = _children(server.process.pid)
+    assert len(workers) == 2
+    with ThreadPoolExecutor(1) as pool:
+
+        def slow() -> Any:
+            with server.client(timeout=60) as http:
+                return http.post("/runs", json={"runtime_params": {"node_sleep": 1.5}})
+
+        call = pool.submit(slow)
+        wait_until(lambda: any(e["event"] == "before_run" for e in server.events()), "run starts")
+        for pid in [server.process.pid, *workers]:
+            os.kill(pid, signal.SIGTERM)
+        answer = call.result()
+    assert server.process.wait(30) == 0
+    assert answer.status_code == 200  # finished, not interrupted
