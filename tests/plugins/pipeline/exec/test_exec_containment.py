@@ -195,3 +195,30 @@ def test_the_cli_prints_one_line_and_exits_2(exec_project: Path, tmp_path: Path)
     assert "saved_first" in last and str((tmp_path / "outside").resolve()) in last
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "outside").exists()
+
+
+class PlainLoader(dict):  # type: ignore[type-arg]
+    """A config loader of someone else's: a mapping without ``with_runtime_params``."""
+
+
+def test_a_loader_that_cannot_resolve_without_runtime_params_counts_every_path_as_theirs(
+    tmp_path: Path,
+) -> None:
+    from drupe_pipeline import DataCatalog
+    from drupe_pipeline.catalog import parse_for_run
+
+    catalog = {
+        "model": {"type": "PickleDataset", "filepath": "data/model.pkl"},
+        "report": {"type": "JSONDataset", "filepath": "data/report.json"},
+    }
+    loader = PlainLoader(catalog=catalog)
+    with_params = parse_for_run(loader, catalog, {}, root=tmp_path, runtime_params={"x": 1})
+    runs = DataCatalog.from_parsed(with_params)
+    with pytest.raises(ContainmentError, match="PickleDataset"):
+        runs.get("model")
+    assert runs.get("report") is not None  # inside the project: fine whoever built it
+    # Without runtime params nothing can come from them.
+    plain = DataCatalog.from_parsed(
+        parse_for_run(loader, catalog, {}, root=tmp_path, runtime_params={})
+    )
+    assert plain.get("model") is not None
