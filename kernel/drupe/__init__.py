@@ -37,8 +37,14 @@ _EXPORTS = {
     "SessionSpec": "drupe.session",
     "SessionStore": "drupe.store",
     "SettingsError": "drupe.errors",
+    "Stash": "drupe.stash",
+    "StashKey": "drupe.stash",
+    "HookSource": "drupe.plugin_manager",
     "StoreError": "drupe.errors",
     "UsageError": "drupe.errors",
+    "WorkerSpec": "drupe.workers",
+    "init_worker": "drupe.workers",
+    "worker_plugin_manager": "drupe.workers",
     "build_plugin_manager": "drupe.plugin_manager",
     "lazy_exports": "drupe.lazy",
     "canonical_name": "drupe.plugin_manager",
@@ -54,6 +60,7 @@ __all__ = [
     "ConfigLoader",
     "Context",
     "DrupeError",
+    "HookSource",
     "MissingProviderError",
     "PluginError",
     "PluginInfo",
@@ -69,16 +76,21 @@ __all__ = [
     "SessionSpec",
     "SessionStore",
     "SettingsError",
+    "Stash",
+    "StashKey",
     "StoreError",
     "UsageError",
+    "WorkerSpec",
     "__version__",
     "build_plugin_manager",
     "canonical_name",
     "get_current_session",
     "hookimpl",
     "hookspec",
+    "init_worker",
     "lazy_exports",
     "new_id",
+    "worker_plugin_manager",
 ]
 
 
@@ -103,6 +115,7 @@ if TYPE_CHECKING:
     from drupe.ids import new_id
     from drupe.markers import hookimpl, hookspec
     from drupe.plugin_manager import (
+        HookSource,
         PluginInfo,
         PluginManager,
         build_plugin_manager,
@@ -117,4 +130,6 @@ if TYPE_CHECKING:
         SessionSpec,
         get_current_session,
     )
+    from drupe.stash import Stash, StashKey
     from drupe.store import SessionStore
+    from drupe.workers import WorkerSpec, init_worker, worker_plugin_manager

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from drupe.run_request import RunRequest
     from drupe.session import AbstractSession, SessionSpec
     from drupe.store import SessionStore
+    from drupe.workers import WorkerSpec
 
 
 # --------------------------------------------------------------------------
@@ -115,6 +116,18 @@ def after_close(session: AbstractSession) -> None:
     """
 
 
+@hookspec
+def setup_worker(spec: WorkerSpec, plugin_manager: pluggy.PluginManager) -> None:
+    """Called in a worker process when the session's plugins are re-created there.
+
+    ``spec`` is the picklable `drupe.WorkerSpec` the parent made with
+    ``session.worker_spec()`` (the project, the disabled plugins). Runs
+    before the project's settings are loaded and before any task is
+    unpickled: the project plugin makes the project importable here.
+    ``plugin_manager`` is the worker's own manager.
+    """
+
+
 # --------------------------------------------------------------------------
 # Provider hooks: the first non-None answer wins
 # --------------------------------------------------------------------------
@@ -128,6 +141,17 @@ def find_project(start: Path) -> Project | None:
     the first ``pyproject.toml`` with a ``[tool.drupe]`` table, and falls back
     to the project configured with ``configure_project``. ``start`` is the
     ``project_path`` given to ``create()``, else the current directory.
+    """
+
+
+@hookspec(firstresult=True)
+def explain_missing_project(start: Path) -> str | None:
+    """Say why no project was found from ``start``, and what to do, in one message.
+
+    Called when a plugin needs a project and the session has none
+    (``session.require_project()``); the kernel raises `drupe.ProjectError`
+    with the answer. Answered by the bundled ``project`` plugin (Kedro's
+    "Package name not found" and where it looked).
     """
 
 
@@ -177,6 +201,24 @@ def execute_run(
 
 
 @hookspec(firstresult=True)
+def validate_selection(
+    session: AbstractSession, selection: Mapping[str, Any]
+) -> Mapping[str, Any] | None:
+    """Check and normalise what a run selects, before the run starts.
+
+    ``selection`` holds the keyword arguments given to ``run()`` other than
+    ``run_id`` and ``runtime_params`` (only those the caller gave), or the
+    values of the ``drupe run`` flags that `run_options` contributed. The
+    kernel never reads it. The plugin that answers ``execute_run`` answers
+    this too: return the normalised selection (it becomes
+    ``RunRequest.selection``, what the store records and a rerun replays),
+    or raise `drupe.UsageError` with ``field=`` naming the bad key. Nothing
+    has started yet: no ``before_run``, no record. ``None`` (nobody
+    answers) keeps the selection as given.
+    """
+
+
+@hookspec(firstresult=True)
 def open_store(project: Project | None, settings: Any) -> SessionStore | None:
     """Return the store that keeps this session's history, or ``None``.
 
@@ -202,10 +244,31 @@ def cli_commands() -> Sequence[Any] | None:
 
 
 @hookspec
+def run_options() -> Sequence[Any] | None:
+    """Return click options to add to ``drupe run`` (the selection flags).
+
+    The executor plugin contributes the flags that select what runs
+    (``--pipelines``, ``--tags``, ``--runner`` ... for the bundled
+    ``pipeline`` plugin), so ``drupe run --help`` always lists the flags of
+    what will execute. A flag given on the command line reaches
+    ``validate_selection`` and ``execute_run`` as ``run.selection[name]``,
+    under the option's parameter name; a flag left at its default is not
+    passed. The kernel's own ``drupe run`` options (``--params``, ``--env``,
+    ``--conf-source``, ``--run-id``) cannot be redefined.
+    """
+
+
+@hookspec(historic=True)
 def add_hookspecs(plugin_manager: pluggy.PluginManager) -> None:
     """Register a plugin's own hook specifications.
 
-    Called once per plugin manager, after every plugin is registered and
-    before registrations are validated, e.g.
-    ``plugin_manager.add_hookspecs(my_plugin.hookspecs)``.
+    Called once per plugin when the manager is finalised, and at once for a
+    plugin registered later (a project's ``settings.HOOKS``: the call is
+    historic), e.g. ``plugin_manager.add_hookspecs(my_plugin.hookspecs)``.
+
+    A hook specification module may claim a family of hook names with a
+    module attribute ``HOOK_NAME_PATTERNS = ("before_node_*", ...)``
+    (`fnmatch` patterns): once it is registered, an implementation of a
+    name in that family that no spec defines (a typo such as
+    ``after_node_runn``) is rejected, even when marked ``optionalhook``.
     """

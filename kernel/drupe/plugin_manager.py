@@ -16,6 +16,8 @@ keyed by ``sys.path``: a test that puts a distribution on the path sees it.
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
 import os
 import re
 import sys
@@ -29,7 +31,7 @@ from typing import Any, NamedTuple
 import pluggy
 
 from drupe import hookspecs
-from drupe.errors import MissingProviderError, PluginError
+from drupe.errors import DrupeError, MissingProviderError, PluginError
 from drupe.markers import PROJECT_NAME
 
 ENTRY_POINT_GROUP = "drupe.plugins"
@@ -58,6 +60,19 @@ class EntryPointPlugin(NamedTuple):
     value: str
     distribution: str | None
     version: str | None
+
+
+class HookSource(NamedTuple):
+    """Which plugin's implementation of which hook raised an exception."""
+
+    plugin: str
+    distribution: str | None
+    version: str | None
+    hook: str
+
+    def describe(self) -> str:
+        origin = _origin(self.distribution, self.version)
+        return f"plugin {self.plugin!r} ({origin}) in hook {self.hook}"
 
 
 class PluginInfo(NamedTuple):
@@ -263,6 +278,12 @@ class PluginManager(pluggy.PluginManager):
         self.add_hookspecs(hookspecs)
         self._infos: dict[str, PluginInfo] = {}
         self._finalized = False
+        #: Hook-name families claimed by spec modules (``HOOK_NAME_PATTERNS``), with their owner.
+        self._families: list[tuple[tuple[str, ...], str]] = []
+        #: Entry-point plugins that failed to load in a tolerant manager, by name.
+        self.broken: dict[str, PluginError] = {}
+        #: Whether this manager loaded the ``drupe.plugins`` entry points (workers repeat it).
+        self.loaded_entry_points = False
         if os.environ.get(TRACE_ENV_VAR, "").strip().lower() in {"1", "true", "yes", "on"}:
             self._enable_tracing()
 
@@ -276,19 +297,30 @@ class PluginManager(pluggy.PluginManager):
         ``__dir__``) would then import everything at registration, which is
         on every command's start-up path.
         """
-        if name.startswith("__") or (
+        if name.startswith("_") or (
             isinstance(plugin, types.ModuleType) and name not in vars(plugin)
         ):
-            return None  # dunders are never hooks; a lazy module attribute stays unloaded
+            return None  # hook names never start with _; a lazy module attribute stays unloaded
         return super().parse_hookimpl_opts(plugin, name)
 
-    def load_entry_points(self, blocklist: Blocklist) -> None:
+    def add_hookspecs(self, module_or_class: Any) -> None:
+        """Add hook specifications, and the hook-name family they claim, if any."""
+        super().add_hookspecs(module_or_class)
+        patterns = getattr(module_or_class, "HOOK_NAME_PATTERNS", ())
+        if patterns:
+            owner = getattr(module_or_class, "__name__", repr(module_or_class))
+            self._families.append((tuple(patterns), owner))
+
+    def load_entry_points(self, blocklist: Blocklist, *, tolerant: bool = False) -> None:
         """Import and register every entry-point plugin that is not blocked.
 
         A blocked name that matches no plugin is most likely a typo: it is
         logged as a warning with the close matches, since the user believes
-        something is disabled that is not.
+        something is disabled that is not. ``tolerant`` (the ``drupe``
+        command's own manager, which lists commands) keeps a plugin that
+        fails to load in `broken` instead of failing: the others still work.
         """
+        self.loaded_entry_points = True
         plugins = entry_point_plugins()
         for ep in plugins:
             reason = blocklist.reason_for(ep.name, ep.distribution)
@@ -297,14 +329,22 @@ class PluginManager(pluggy.PluginManager):
                     ep.name, ep.distribution, ep.version, "entry point", False, (), reason
                 )
                 continue
-            plugin = self._import(ep)
-            self.register_plugin(
-                plugin,
-                name=ep.name,
-                distribution=ep.distribution,
-                version=ep.version,
-                source="entry point",
-            )
+            try:
+                plugin = self._import(ep)
+                self.register_plugin(
+                    plugin,
+                    name=ep.name,
+                    distribution=ep.distribution,
+                    version=ep.version,
+                    source="entry point",
+                )
+            except PluginError as exc:
+                if not tolerant:
+                    raise
+                self.broken[ep.name] = exc
+                self._infos[ep.name] = PluginInfo(
+                    ep.name, ep.distribution, ep.version, "entry point", False, (), "broken"
+                )
 
         unmatched = blocklist.unmatched()
         if unmatched:
@@ -321,7 +361,8 @@ class PluginManager(pluggy.PluginManager):
         except Exception as exc:
             raise PluginError(
                 f"plugin {ep.name!r} ({_origin(ep.distribution, ep.version)}) failed to import "
-                f"{ep.value!r}: {type(exc).__name__}: {exc}; {_disable_hint(ep.name)}"
+                f"{ep.value!r}: {type(exc).__name__}: {exc}; {_disable_hint(ep.name)}",
+                plugin=ep.name,
             ) from exc
         return obj
 
@@ -345,7 +386,8 @@ class PluginManager(pluggy.PluginManager):
             except Exception as exc:
                 raise PluginError(
                     f"plugin {name or plugin.__name__!r} ({_origin(distribution, version)}) "
-                    f"could not be instantiated: {type(exc).__name__}: {exc}"
+                    f"could not be instantiated: {type(exc).__name__}: {exc}",
+                    plugin=name or plugin.__name__,
                 ) from exc
         name = name or self._default_name(plugin)
         try:
@@ -354,13 +396,23 @@ class PluginManager(pluggy.PluginManager):
             raise PluginError(
                 f"plugin {name!r} ({_origin(distribution, version)}) is invalid: "
                 f"{'; '.join(line.strip() for line in str(exc).splitlines() if line.strip())}; "
-                f"{_disable_hint(name)}"
+                f"{_disable_hint(name)}",
+                plugin=name,
             ) from exc
         except ValueError as exc:
-            raise PluginError(f"plugin {name!r} could not be registered: {exc}") from exc
-        self._infos[name] = PluginInfo(
-            name, distribution, version, source, True, self._hook_names(plugin)
-        )
+            raise PluginError(
+                f"plugin {name!r} could not be registered: {exc}", plugin=name
+            ) from exc
+        hooks = self._hook_names(plugin)
+        if not hooks and source == "explicit" and isinstance(plugin, types.ModuleType):
+            self.unregister(plugin)
+            raise PluginError(
+                f"plugin {name!r} ({_origin(distribution, version)}) is the module "
+                f"{plugin.__name__}, which implements no hook: if the package names a plugin "
+                f"class (drupe_config.ConfigPlugin, say), register the class",
+                plugin=name,
+            )
+        self._infos[name] = PluginInfo(name, distribution, version, source, True, hooks)
         return plugin
 
     def _default_name(self, plugin: Any) -> str:
@@ -380,32 +432,60 @@ class PluginManager(pluggy.PluginManager):
         if self._finalized:
             return
         self._finalized = True
-        self.hook.add_hookspecs(plugin_manager=self)
+        # Historic: a plugin registered later (settings.HOOKS) gets the call at once.
+        self.hook.add_hookspecs.call_historic(kwargs={"plugin_manager": self})
         self.validate()
 
     def validate(self) -> None:
-        """Fail on any implementation whose hook has no specification."""
+        """Fail on any implementation whose hook has no specification.
+
+        ``optionalhook`` implementations are allowed for hooks that may not
+        exist (the plugin that specifies them is disabled), except in a
+        family of names claimed by a registered spec module: there a name
+        without a spec is a typo.
+        """
         for hook_name in dir(self.hook):
             if hook_name.startswith("_"):
                 continue
             caller = getattr(self.hook, hook_name)
             if not isinstance(caller, pluggy.HookCaller) or caller.has_spec():
                 continue
+            owner = self._family_owner(hook_name)
             for impl in caller.get_hookimpls():
-                if impl.optionalhook:
+                if impl.optionalhook and owner is None:
                     continue
                 info = self._infos.get(impl.plugin_name)
                 origin = _origin(info.distribution, info.version) if info else "explicit plugin"
+                where = owner or "drupe.hookspecs (or the plugin that adds it)"
                 raise PluginError(
                     f"plugin {impl.plugin_name!r} ({origin}) implements unknown hook "
-                    f"{hook_name!r}: check the name against drupe.hookspecs (or the plugin "
-                    f"that adds it); {_disable_hint(impl.plugin_name)}"
+                    f"{hook_name!r}: no hook of {where} has that name"
+                    f"{self._did_you_mean(hook_name)}; {_disable_hint(impl.plugin_name)}",
+                    plugin=impl.plugin_name,
+                    hook=hook_name,
                 )
         # Refresh the recorded hook names now that every spec is known.
         for name, info in list(self._infos.items()):
             plugin = self.get_plugin(name)
             if plugin is not None:
                 self._infos[name] = info._replace(hooks=self._hook_names(plugin))
+
+    def _family_owner(self, hook_name: str) -> str | None:
+        for patterns, owner in self._families:
+            if any(fnmatch.fnmatchcase(hook_name, pattern) for pattern in patterns):
+                return owner
+        return None
+
+    def _did_you_mean(self, hook_name: str) -> str:
+        import difflib
+
+        known = [
+            name
+            for name in dir(self.hook)
+            if not name.startswith("_") and getattr(self.hook, name).has_spec()
+        ]
+        close = difflib.get_close_matches(hook_name, known, n=2, cutoff=0.75)
+        return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
     def disable(self, name: str, reason: str) -> bool:
         """Unregister a plugin by plugin or distribution name; return whether one matched."""
@@ -432,13 +512,25 @@ class PluginManager(pluggy.PluginManager):
         """Names of the plugins that are disabled (for worker processes to repeat)."""
         return tuple(name for name, info in self._infos.items() if not info.enabled)
 
+    def call(self, hook_name: str, /, **kwargs: Any) -> Any:
+        """Call a hook through ``self.hook`` (so tracing sees it), naming the source of a failure.
+
+        An exception an implementation raises propagates unchanged, marked
+        with the plugin and hook it came from (`attribute`).
+        """
+        try:
+            return getattr(self.hook, hook_name)(**kwargs)
+        except Exception as exc:
+            self.attribute(exc, hook_name)
+            raise
+
     def provide(self, hook_name: str, /, **kwargs: Any) -> Any:
         """Call a provider hook and insist on an answer.
 
         Raises `MissingProviderError` naming the hook and the bundled plugin
         that normally answers it when no implementation returned a value.
         """
-        result = getattr(self.hook, hook_name)(**kwargs)
+        result = self.call(hook_name, **kwargs)
         if result is None:
             bundled = BUNDLED_PROVIDERS.get(hook_name)
             suggestion = (
@@ -446,8 +538,90 @@ class PluginManager(pluggy.PluginManager):
                 if bundled
                 else ""
             )
-            raise MissingProviderError(f"no plugin answers {hook_name}{suggestion}")
+            raise MissingProviderError(f"no plugin answers {hook_name}{suggestion}", hook=hook_name)
         return result
+
+    # -- naming the source of an error ------------------------------------
+
+    def hook_source(self, exc: BaseException) -> HookSource | None:
+        """The innermost hook implementation on ``exc``'s traceback, if any.
+
+        Found by matching the traceback's code objects against the
+        implementations registered here, so it costs nothing until an
+        exception is being reported.
+        """
+        codes: dict[types.CodeType, tuple[str, str]] = {}
+        for hook_name in dir(self.hook):
+            caller = getattr(self.hook, hook_name)
+            if hook_name.startswith("_") or not isinstance(caller, pluggy.HookCaller):
+                continue
+            for impl in caller.get_hookimpls():
+                code = getattr(impl.function, "__code__", None)
+                if code is not None:
+                    codes[code] = (impl.plugin_name, hook_name)
+        found: tuple[str, str] | None = None
+        tb = exc.__traceback__
+        while tb is not None:
+            found = codes.get(tb.tb_frame.f_code, found)
+            tb = tb.tb_next
+        if found is None:
+            return None
+        info = self._infos.get(found[0])
+        return HookSource(
+            found[0], info.distribution if info else None, info.version if info else None, found[1]
+        )
+
+    def attribute(self, exc: BaseException, hook_name: str) -> HookSource | None:
+        """Mark ``exc`` with the plugin and hook it came from (once; the innermost source wins).
+
+        A `DrupeError` gets its ``plugin`` and ``hook`` fields filled in when
+        it did not say; any exception gets a ``drupe_source`` attribute, and
+        one that is not drupe's own a note naming the plugin (shown in its
+        traceback).
+        """
+        known: HookSource | None = getattr(exc, "drupe_source", None)
+        if known is not None:
+            return known
+        source = self.hook_source(exc)
+        if source is None:
+            return None
+        if isinstance(exc, DrupeError):
+            if exc.plugin is None:
+                exc.plugin = source.plugin
+            if exc.hook is None:
+                exc.hook = source.hook
+        elif hasattr(exc, "add_note"):
+            exc.add_note(f"raised by {source.describe()}")
+        with contextlib.suppress(AttributeError):  # exceptions without a __dict__
+            exc.drupe_source = source  # type: ignore[attr-defined]
+        return source
+
+    def report_secondary(
+        self, primary: BaseException, secondary: BaseException, hook_name: str
+    ) -> None:
+        """A hook failed while another error was being handled: log it, note it on ``primary``."""
+        import logging
+
+        source = self.attribute(secondary, hook_name)
+        who = source.describe() if source else f"a plugin in hook {hook_name}"
+        text = f"{who} also raised {type(secondary).__name__}: {secondary}"
+        logging.getLogger("drupe").error("%s (the original error is kept)", text)
+        if hasattr(primary, "add_note"):
+            primary.add_note(text)
+
+    def owner_of(self, obj: Any) -> str | None:
+        """The registered plugin whose package defines ``obj``'s class (for error hints)."""
+        module = getattr(type(obj), "__module__", "") or ""
+        best: tuple[int, str] | None = None
+        for name, plugin in self.list_name_plugin():
+            home = (
+                plugin.__name__ if isinstance(plugin, types.ModuleType) else type(plugin).__module__
+            )
+            root = home.split(".")[0]
+            inside = module == root or module.startswith(root + ".")
+            if inside and (best is None or len(root) > best[0]):
+                best = (len(root), name)
+        return best[1] if best else None
 
     def _hook_names(self, plugin: Any) -> tuple[str, ...]:
         callers = self.get_hookcallers(plugin) or []
@@ -494,12 +668,15 @@ def build_plugin_manager(
     plugins: Iterable[Any] = (),
     entry_points: bool = True,
     disable_plugins: Iterable[str] = (),
+    tolerant: bool = False,
 ) -> PluginManager:
     """A validated manager with the entry-point plugins (unless blocked) and ``plugins``.
 
     Blocking acts before import, from three routes: ``disable_plugins`` (the
     CLI's ``-p no:NAME``), the ``DRUPE_DISABLE_PLUGINS`` environment variable
     and ``[tool.drupe] disable_plugins`` of the project containing ``start``.
+    ``tolerant`` keeps entry-point plugins that fail to load in
+    ``manager.broken`` instead of raising (for listing commands).
     """
     from drupe._pyproject import project_disable_list
 
@@ -508,7 +685,7 @@ def build_plugin_manager(
         blocklist = Blocklist.from_sources(
             explicit=disable_plugins, project_list=project_disable_list(start)
         )
-        manager.load_entry_points(blocklist)
+        manager.load_entry_points(blocklist, tolerant=tolerant)
     for plugin in plugins:
         manager.register_plugin(plugin)
     manager.finalize()

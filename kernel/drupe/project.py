@@ -39,3 +39,26 @@ class Project:
     )
     source_dir: Path | None = None
     metadata: Mapping[str, Any] = attrs.field(factory=dict, converter=_freeze)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The read-only metadata view cannot be pickled; a worker process gets a copy.
+        return (
+            _rebuild,
+            (self.package_name, self.root, self.project_name, self.source_dir, dict(self.metadata)),
+        )
+
+
+def _rebuild(
+    package_name: str,
+    root: Path | None,
+    project_name: str,
+    source_dir: Path | None,
+    metadata: dict[str, Any],
+) -> Project:
+    return Project(
+        package_name=package_name,
+        root=root,
+        project_name=project_name,
+        source_dir=source_dir,
+        metadata=metadata,
+    )

@@ -26,12 +26,14 @@ import attrs
 
 from drupe.config import ConfigLoader, RuntimeParamsAware
 from drupe.context import Context
-from drupe.errors import ProjectError, SessionError
+from drupe.errors import MissingProviderError, ProjectError, SessionError
 from drupe.ids import new_id
 from drupe.plugin_manager import PluginManager, build_plugin_manager
 from drupe.project import Project
-from drupe.run_request import RunRequest
+from drupe.run_request import RunRequest, freeze
+from drupe.stash import Stash
 from drupe.store import SessionStore
+from drupe.workers import WorkerSpec
 
 _current_session: ContextVar[AbstractSession | None] = ContextVar(
     "drupe_current_session", default=None
@@ -101,6 +103,7 @@ class AbstractSession(ABC):
         self._closed = False
         self._exception: BaseException | None = None
         self._tokens: list[Token[AbstractSession | None]] = []
+        self._stash = Stash()
 
     # -- construction -------------------------------------------------------
 
@@ -121,17 +124,19 @@ class AbstractSession(ABC):
             disable_plugins=disable_plugins,
         )
 
-        manager.hook.before_session_create(spec=spec)
+        manager.call("before_session_create", spec=spec)
         project = spec.project
         if project is None:
-            project = manager.hook.find_project(start=spec.project_path)
+            project = manager.call("find_project", start=spec.project_path)
             spec.project = project
-        settings = manager.hook.load_settings(project=project, plugin_manager=manager)
+        settings = manager.call("load_settings", project=project, plugin_manager=manager)
         manager.validate()  # settings may have registered the project's own hooks
-        store = manager.hook.open_store(project=project, settings=settings) if open_store else None
+        store = (
+            manager.call("open_store", project=project, settings=settings) if open_store else None
+        )
         session = cls(spec=spec, plugin_manager=manager, settings=settings, store=store)
         try:
-            manager.hook.after_session_created(session=session)
+            manager.call("after_session_created", session=session)
         except BaseException as exc:
             # Part of the session may be recorded already: close it as failed.
             session._exception = exc
@@ -189,9 +194,57 @@ class AbstractSession(ABC):
         return self._plugin_manager.hook
 
     @property
+    def stash(self) -> Stash:
+        """Per-session state that plugins share on purpose, by `drupe.StashKey`."""
+        return self._stash
+
+    def require_project(self) -> Project:
+        """The session's project, for a plugin that cannot work without one.
+
+        A project configured in this process after the session was created is
+        found too. Otherwise: `MissingProviderError` when no plugin answers
+        ``find_project`` (the project plugin is disabled), else `ProjectError`
+        with Kedro's "Package name not found" and what to do.
+        """
+        if self._spec.project is not None:
+            return self._spec.project
+        start = self._spec.project_path
+        manager = self._plugin_manager
+        if not manager.hook.find_project.get_hookimpls():
+            raise MissingProviderError(
+                "no plugin answers find_project, so this session has no project: is the "
+                "bundled 'project' plugin (drupe_project) disabled?",
+                hook="find_project",
+            )
+        found: Project | None = manager.call("find_project", start=start)
+        if found is not None:
+            return found
+        explained = manager.call("explain_missing_project", start=start)
+        raise ProjectError(
+            explained
+            or f"no project was found from {start}: run from inside a project, or pass "
+            f"--project / project_path"
+        )
+
+    @property
     def metadata(self) -> Mapping[str, Any]:
         """Free-form data plugins put on the draft in ``before_session_create`` (CLI context)."""
         return self._metadata
+
+    def worker_spec(self) -> WorkerSpec:
+        """What a worker process needs to re-create this session's plugins (picklable).
+
+        Pass it to `drupe.init_worker` as a process pool's initializer and call
+        `drupe.worker_plugin_manager` inside a task to fire hooks there.
+        """
+        manager = self._plugin_manager
+        return WorkerSpec(
+            session_id=self.session_id,
+            project=self.project,
+            entry_points=manager.loaded_entry_points,
+            disabled_plugins=manager.disabled_names(),
+            start=str(self._spec.project_path),
+        )
 
     @property
     def exception(self) -> BaseException | None:
@@ -208,9 +261,69 @@ class AbstractSession(ABC):
     def load_context(self) -> Context:
         """Build (or return) the `Context`."""
 
+    def run(
+        self,
+        pipeline_names: str | Iterable[str] | None = None,
+        tags: str | Iterable[str] | None = None,
+        runner: Any = None,
+        node_names: str | Iterable[str] | None = None,
+        from_nodes: str | Iterable[str] | None = None,
+        to_nodes: str | Iterable[str] | None = None,
+        from_inputs: str | Iterable[str] | None = None,
+        to_outputs: str | Iterable[str] | None = None,
+        load_versions: Mapping[str, str] | None = None,
+        namespaces: str | Iterable[str] | None = None,
+        only_missing_outputs: bool | None = None,
+        *,
+        pipeline_name: str | None = None,
+        run_id: str | None = None,
+        runtime_params: Mapping[str, Any] | None = None,
+        **selection: Any,
+    ) -> dict[str, Any]:
+        """Run what the arguments select and return the run's free outputs.
+
+        The named arguments are the bundled ``pipeline`` plugin's selection
+        (Kedro's ``run()`` signature; ``pipeline_name`` is Kedro's single-name
+        spelling); further keyword arguments are accepted for other
+        executors. The kernel passes every argument given (``None`` means
+        "not given") unread to the executor plugin, which checks them
+        (``validate_selection``) before anything starts and gives them
+        meaning (``execute_run``). ``run_id`` names the run (default: a new
+        id); ``runtime_params`` is for a `ServiceSession`, whose runs each
+        have their own.
+        """
+        arguments = dict(locals())
+        extra = arguments.pop("selection")
+        given = {
+            name: value
+            for name, value in arguments.items()
+            if name not in _NOT_SELECTION and value is not None
+        }
+        given.update(extra)
+        return self._run(given, run_id=run_id, runtime_params=runtime_params)
+
     @abstractmethod
-    def run(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """Run pipelines; return the run's free outputs."""
+    def _run(
+        self,
+        selection: dict[str, Any],
+        *,
+        run_id: str | None,
+        runtime_params: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Run once: what `run` does after gathering its arguments."""
+
+    def _request(
+        self, selection: Mapping[str, Any], run_id: str | None, params: Mapping[str, Any]
+    ) -> RunRequest:
+        """The run's `RunRequest`, its selection checked by the executor plugin first."""
+        frozen = freeze(selection)
+        checked = self._plugin_manager.call("validate_selection", session=self, selection=frozen)
+        return RunRequest(
+            run_id=run_id or new_id(),
+            session_id=self.session_id,
+            runtime_params=params,
+            selection=frozen if checked is None else checked,
+        )
 
     def _new_context(
         self, runtime_params: Mapping[str, Any], loader: ConfigLoader, run_id: str | None
@@ -225,7 +338,7 @@ class AbstractSession(ABC):
             settings=self._settings,
             run_id=run_id,
         )
-        self.hook.after_context_created(context=context)
+        self._plugin_manager.call("after_context_created", context=context)
         return context
 
     def _create_loader(self, runtime_params: Mapping[str, Any]) -> ConfigLoader:
@@ -241,19 +354,26 @@ class AbstractSession(ABC):
         return loader
 
     def _execute(self, context: Context, run: RunRequest) -> dict[str, Any]:
-        """Call the run hooks around ``execute_run``; the session is current meanwhile."""
+        """Call the run hooks around ``execute_run``; the session is current meanwhile.
+
+        An exception raised by an ``on_run_error`` implementation is logged
+        and attached to the run's own error as a note: it never replaces it.
+        """
         token = _current_session.set(self)
-        hook = self.hook
+        manager = self._plugin_manager
         try:
             try:
-                hook.before_run(session=self, run=run)
-                result: dict[str, Any] = self._plugin_manager.provide(
+                manager.call("before_run", session=self, run=run)
+                result: dict[str, Any] = manager.provide(
                     "execute_run", session=self, context=context, run=run
                 )
             except BaseException as error:
-                hook.on_run_error(session=self, run=run, error=error)
+                try:
+                    manager.call("on_run_error", session=self, run=run, error=error)
+                except BaseException as hook_error:
+                    manager.report_secondary(error, hook_error, "on_run_error")
                 raise
-            hook.after_run(session=self, run=run, result=result)
+            manager.call("after_run", session=self, run=run, result=result)
             return result
         finally:
             _current_session.reset(token)
@@ -281,7 +401,7 @@ class AbstractSession(ABC):
 
     def _finish_close(self) -> None:
         try:
-            self.hook.after_close(session=self)
+            self._plugin_manager.call("after_close", session=self)
         finally:
             if self._store is not None:
                 self._store.close()
@@ -325,24 +445,8 @@ def _start(project_path: str | os.PathLike[str] | None) -> Path:
     return path
 
 
-#: The arguments of ``run()`` that pass unchanged into the `RunRequest`.
-_RUN_SELECTION = (
-    "tags",
-    "node_names",
-    "from_nodes",
-    "to_nodes",
-    "from_inputs",
-    "to_outputs",
-    "namespaces",
-    "runner",
-    "load_versions",
-    "only_missing_outputs",
-)
-
-
-def _selection(arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """Pick the selection arguments of ``run()`` (given as its ``locals()``)."""
-    return {name: arguments[name] for name in _RUN_SELECTION}
+#: The arguments of ``run()`` that are not part of the selection.
+_NOT_SELECTION = frozenset({"self", "run_id", "runtime_params"})
 
 
 class Session(AbstractSession):
@@ -418,28 +522,18 @@ class Session(AbstractSession):
                 self._context = self._new_context(params, self._create_loader(params), None)
             return self._context
 
-    def run(
+    def _run(
         self,
-        pipeline_names: str | Iterable[str] | None = None,
-        tags: Iterable[str] | None = None,
-        runner: Any = None,
-        node_names: Iterable[str] | None = None,
-        from_nodes: Iterable[str] | None = None,
-        to_nodes: Iterable[str] | None = None,
-        from_inputs: Iterable[str] | None = None,
-        to_outputs: Iterable[str] | None = None,
-        load_versions: Mapping[str, str] | None = None,
-        namespaces: Iterable[str] | None = None,
-        only_missing_outputs: bool = False,
+        selection: dict[str, Any],
         *,
-        pipeline_name: str | None = None,
-        run_id: str | None = None,
+        run_id: str | None,
+        runtime_params: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
-        """Run the selected pipelines once and return their free outputs.
-
-        ``pipeline_name`` is accepted as Kedro's single-name spelling of
-        ``pipeline_names``. See `RunRequest` for the selection semantics.
-        """
+        if runtime_params is not None:
+            raise SessionError(
+                "a Session takes its runtime params at create: Session.create(runtime_params="
+                "...); ServiceSession.run(runtime_params=...) gives each run its own"
+            )
         with self._lock:
             self._check_open()
             if self._run_state == "running":
@@ -453,29 +547,13 @@ class Session(AbstractSession):
         succeeded = False
         try:
             context = self.load_context()
-            run = RunRequest(
-                run_id=run_id or new_id(),
-                session_id=self.session_id,
-                pipeline_names=_pipeline_names(pipeline_names, pipeline_name),
-                runtime_params=self._spec.runtime_params,
-                **_selection(locals()),
-            )
+            run = self._request(selection, run_id, self._spec.runtime_params)
             result = self._execute(context, run)
             succeeded = True
             return result
         finally:
             with self._lock:
                 self._run_state = "done" if succeeded else "ready"
-
-
-def _pipeline_names(names: str | Iterable[str] | None, single: str | None) -> tuple[str, ...]:
-    if single is not None:
-        if names:
-            raise SessionError("pass pipeline_names or pipeline_name, not both")
-        return (single,)
-    if names is None:
-        return ()
-    return (names,) if isinstance(names, str) else tuple(names)
 
 
 class ServiceSession(AbstractSession):
@@ -549,25 +627,14 @@ class ServiceSession(AbstractSession):
         loader = self._loader_for(params) if params or base is None else base
         return self._new_context(params, loader, run_id)
 
-    def run(
+    def _run(
         self,
-        pipeline_names: str | Iterable[str] | None = None,
-        tags: Iterable[str] | None = None,
-        runner: Any = None,
-        node_names: Iterable[str] | None = None,
-        from_nodes: Iterable[str] | None = None,
-        to_nodes: Iterable[str] | None = None,
-        from_inputs: Iterable[str] | None = None,
-        to_outputs: Iterable[str] | None = None,
-        load_versions: Mapping[str, str] | None = None,
-        namespaces: Iterable[str] | None = None,
-        only_missing_outputs: bool = False,
+        selection: dict[str, Any],
         *,
-        pipeline_name: str | None = None,
-        run_id: str | None = None,
-        runtime_params: Mapping[str, Any] | None = None,
+        run_id: str | None,
+        runtime_params: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
-        """Run once with these runtime parameters; safe to call from many threads at once."""
+        """One run with its own runtime parameters; safe to call from many threads at once."""
         run_id = run_id or new_id()
         with self._lock:
             self._check_open()
@@ -576,14 +643,8 @@ class ServiceSession(AbstractSession):
             self._in_flight.add(run_id)
         try:
             params = dict(runtime_params or {})
+            run = self._request(selection, run_id, params)
             context = self._build_context(params, run_id)
-            run = RunRequest(
-                run_id=run_id,
-                session_id=self.session_id,
-                pipeline_names=_pipeline_names(pipeline_names, pipeline_name),
-                runtime_params=params,
-                **_selection(locals()),
-            )
             return self._execute(context, run)
         finally:
             with self._lock:

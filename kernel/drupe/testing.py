@@ -51,13 +51,21 @@ class HookRecorder:
     """Records every hook call of the session it is registered in.
 
     It attaches through ``add_hookspecs`` (which receives the plugin
-    manager) so it sees every call from ``before_session_create`` on, and
-    needs no implementation of each hook.
+    manager) with pluggy's hook-call monitoring, so it sees every call from
+    ``before_session_create`` on and needs no implementation of each hook.
+    `detach` stops recording (pluggy's undo).
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.calls: list[HookCall] = []
+        self._undo: Callable[[], None] | None = None
+
+    def detach(self) -> None:
+        """Stop recording: remove the monitoring from the session's plugin manager."""
+        undo, self._undo = self._undo, None
+        if undo is not None:
+            undo()
 
     @hookimpl
     def add_hookspecs(self, plugin_manager: pluggy.PluginManager) -> None:
@@ -68,7 +76,7 @@ class HookRecorder:
         def after(outcome: Any, name: str, impls: Any, kwargs: Mapping[str, Any]) -> None:
             return None
 
-        plugin_manager.add_hookcall_monitoring(before, after)
+        self._undo = plugin_manager.add_hookcall_monitoring(before, after)
 
     def names(self, *, exclude: tuple[str, ...] = ("add_hookspecs", "cli_commands")) -> list[str]:
         """The names of the recorded calls, in order."""

@@ -1,6 +1,7 @@
 """drupe's bundled `config` plugin: YAML/JSON configuration under ``conf/<env>/``.
 
-It answers ``create_config_loader`` (as ``trylast``: any other plugin that
+Its entry point names `ConfigPlugin` (one instance per session). It answers
+``create_config_loader`` (as ``trylast``: any other plugin that
 answers wins) with a `ConfigLoader`, adds the ``config_resolvers`` hook for
 plugins that contribute interpolation resolvers, and declares the settings
 it reads (``CONF_SOURCE``, ``CONFIG_LOADER_ARGS``).
@@ -16,9 +17,10 @@ Public API: `ConfigLoader`, `LoaderOptions`, `DEFAULT_CONFIG_PATTERNS`,
 from __future__ import annotations
 
 import os
-import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
+
+import pluggy
 
 import drupe
 from drupe_config import hookspecs
@@ -27,8 +29,6 @@ from drupe_config import hookspecs
 ENV_VAR = "DRUPE_ENV"
 
 if TYPE_CHECKING:
-    import pluggy
-
     from drupe_config.errors import UnknownConfigKeyError
     from drupe_config.loader import ConfigLoader
     from drupe_config.options import DEFAULT_CONFIG_PATTERNS, LoaderOptions
@@ -37,15 +37,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CONFIG_PATTERNS",
     "ConfigLoader",
+    "ConfigPlugin",
     "LoaderOptions",
     "ReadOnlyDict",
     "ReadOnlyList",
     "UnknownConfigKeyError",
-    "add_hookspecs",
-    "after_session_created",
-    "before_session_create",
-    "create_config_loader",
-    "declare_settings",
     "hookspecs",
     "thaw",
 ]
@@ -64,70 +60,72 @@ _LAZY = {
 __getattr__, __dir__ = drupe.lazy_exports(__name__, _LAZY)
 
 
-@drupe.hookimpl
-def add_hookspecs(plugin_manager: pluggy.PluginManager) -> None:
-    plugin_manager.add_hookspecs(hookspecs)
+class ConfigPlugin:
+    """Answers ``create_config_loader``; settles the session's default env.
 
-
-@drupe.hookimpl(optionalhook=True)
-def declare_settings() -> Mapping[str, Mapping[str, Any]]:
-    from drupe_config.options import SETTINGS_DECLARATION
-
-    return {name: dict(spec) for name, spec in SETTINGS_DECLARATION.items()}
-
-
-#: Drafts whose env this plugin still has to settle once settings are loaded.
-_pending_env: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
-
-
-@drupe.hookimpl
-def before_session_create(spec: drupe.SessionSpec) -> None:
-    """Record the env the session will use: the argument, else ``DRUPE_ENV``.
-
-    When neither is given, the default run env depends on settings
-    (``CONFIG_LOADER_ARGS["default_run_env"]``, else ``local``), which are not
-    loaded yet: `after_session_created` fills it in on this same draft.
+    One instance per session: the draft whose env is still open between
+    ``before_session_create`` and ``after_session_created`` is kept here.
     """
-    if spec.env is None:
-        spec.env = os.environ.get(ENV_VAR) or None
-    if spec.env is None:
-        _pending_env[spec.session_id] = spec
 
+    def __init__(self) -> None:
+        self._pending: drupe.SessionSpec | None = None
 
-@drupe.hookimpl(tryfirst=True)
-def after_session_created(session: drupe.AbstractSession) -> None:
-    """Settle the default env first, so every other hook (the store) sees it."""
-    spec = _pending_env.pop(session.session_id, None)
-    if spec is None or spec.env is not None or session.env is not None:
-        return
-    from drupe_config.options import LoaderOptions
+    @drupe.hookimpl
+    def add_hookspecs(self, plugin_manager: pluggy.PluginManager) -> None:
+        plugin_manager.add_hookspecs(hookspecs)
 
-    try:
-        options = LoaderOptions.from_args(getattr(session.settings, "CONFIG_LOADER_ARGS", None))
-    except drupe.ConfigError:
-        return  # creating the loader reports the bad option, with its message
-    spec.env = options.default_run_env
+    @drupe.hookimpl(optionalhook=True)
+    def declare_settings(self) -> Mapping[str, Mapping[str, Any]]:
+        from drupe_config.options import SETTINGS_DECLARATION
 
+        return {name: dict(spec) for name, spec in SETTINGS_DECLARATION.items()}
 
-@drupe.hookimpl(trylast=True)
-def create_config_loader(
-    project: drupe.Project | None,
-    env: str | None,
-    conf_source: str | None,
-    runtime_params: Mapping[str, Any],
-    settings: Any,
-    plugin_manager: pluggy.PluginManager | None,
-) -> ConfigLoader:
-    from drupe_config.loader import ConfigLoader
+    @drupe.hookimpl
+    def before_session_create(self, spec: drupe.SessionSpec) -> None:
+        """Record the env the session will use: the argument, else ``DRUPE_ENV``.
 
-    return ConfigLoader.from_arguments(
-        conf_source=conf_source,
-        project_root=project.root if project is not None else None,
-        env=env,
-        runtime_params=runtime_params,
-        settings=settings,
-        resolvers=plugin_resolvers(plugin_manager),
-    )
+        When neither is given, the default run env depends on settings
+        (``CONFIG_LOADER_ARGS["default_run_env"]``, else ``local``), which are
+        not loaded yet: `after_session_created` fills it in on this same draft.
+        """
+        if spec.env is None:
+            spec.env = os.environ.get(ENV_VAR) or None
+        self._pending = spec if spec.env is None else None
+
+    @drupe.hookimpl(tryfirst=True)
+    def after_session_created(self, session: drupe.AbstractSession) -> None:
+        """Settle the default env first, so every other hook (the store) sees it."""
+        spec, self._pending = self._pending, None
+        if spec is None or spec.env is not None or session.env is not None:
+            return
+        from drupe_config.options import LoaderOptions
+
+        try:
+            options = LoaderOptions.from_args(getattr(session.settings, "CONFIG_LOADER_ARGS", None))
+        except drupe.ConfigError:
+            return  # creating the loader reports the bad option, with its message
+        spec.env = options.default_run_env
+
+    @drupe.hookimpl(trylast=True)
+    def create_config_loader(
+        self,
+        project: drupe.Project | None,
+        env: str | None,
+        conf_source: str | None,
+        runtime_params: Mapping[str, Any],
+        settings: Any,
+        plugin_manager: pluggy.PluginManager | None,
+    ) -> ConfigLoader:
+        from drupe_config.loader import ConfigLoader
+
+        return ConfigLoader.from_arguments(
+            conf_source=conf_source,
+            project_root=project.root if project is not None else None,
+            env=env,
+            runtime_params=runtime_params,
+            settings=settings,
+            resolvers=plugin_resolvers(plugin_manager),
+        )
 
 
 def plugin_resolvers(plugin_manager: Any) -> dict[str, Callable[..., Any]]:

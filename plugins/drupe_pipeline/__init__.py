@@ -1,9 +1,12 @@
 """drupe's bundled ``pipeline`` plugin: nodes, pipelines, the data catalog and runners.
 
-Entry point ``pipeline`` in the ``drupe.plugins`` group. It answers
-``execute_run`` (what ``session.run()`` and ``drupe run`` do), adds the node
-and dataset hooks (`drupe_pipeline.hookspecs`) and the ``drupe pipelines``
-command.
+Entry point ``pipeline`` in the ``drupe.plugins`` group. Its
+entry point names `PipelinePlugin`, of which the kernel builds one instance
+per session. It answers ``execute_run`` (what ``session.run()`` and ``drupe
+run`` do) and ``validate_selection`` (`RunSelection`: what ``run()``'s
+keyword arguments mean), contributes the selection flags of ``drupe run``,
+adds the node, dataset and pipeline hooks (`drupe_pipeline.hookspecs`,
+``register_pipelines`` among them) and the ``drupe pipelines`` command.
 
 Public API, importable from here::
 
@@ -20,7 +23,7 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-from drupe_pipeline.hooks import add_hookspecs, after_session_created, cli_commands, execute_run
+from drupe_pipeline.hooks import PipelinePlugin
 
 if TYPE_CHECKING:
     from drupe_pipeline.catalog import DataCatalog
@@ -48,6 +51,7 @@ if TYPE_CHECKING:
         SequentialRunner,
         ThreadRunner,
     )
+    from drupe_pipeline.selection import RunSelection
 
 _EXPORTS: dict[str, str] = {
     "node": "drupe_pipeline.node",
@@ -59,6 +63,7 @@ _EXPORTS: dict[str, str] = {
     "PipelineError": "drupe_pipeline.errors",
     "NodeError": "drupe_pipeline.errors",
     "SelectionError": "drupe_pipeline.errors",
+    "RunSelection": "drupe_pipeline.selection",
     "DataCatalog": "drupe_pipeline.catalog",
     "AbstractDataset": "drupe_pipeline.datasets",
     "FileDataset": "drupe_pipeline.datasets",
@@ -93,17 +98,15 @@ __all__ = [
     "PickleDataset",
     "Pipeline",
     "PipelineError",
+    "PipelinePlugin",
     "PipelineRegistry",
+    "RunSelection",
     "SelectionError",
     "SequentialRunner",
     "TextDataset",
     "ThreadRunner",
     "Version",
     "YAMLDataset",
-    "add_hookspecs",
-    "after_session_created",
-    "cli_commands",
-    "execute_run",
     "find_pipelines",
     "node",
     "pipeline",

@@ -16,11 +16,11 @@ from drupe.cli import CliState, pass_state
 @pass_state
 def pipelines_command(state: CliState, /, as_json: bool) -> None:
     """List the project's registered pipelines with their node counts."""
-    from drupe_pipeline.execution import project_of, registry_for
+    from drupe_pipeline.hooks import PipelinePlugin
 
     with state.create_session(drupe.Session, save_on_close=False) as session:
-        project = project_of(session)
-        registry = registry_for(session, project)
+        registry = PipelinePlugin.of(session).registry(session)
+        project = session.project
         rows: list[dict[str, Any]] = []
         for name in registry.names():
             pipeline = registry.get([name])
@@ -33,7 +33,8 @@ def pipelines_command(state: CliState, /, as_json: bool) -> None:
                 }
             )
     if as_json:
-        click.echo(json.dumps({"project": project.package_name, "pipelines": rows}, indent=2))
+        package = project.package_name if project is not None else None
+        click.echo(json.dumps({"project": package, "pipelines": rows}, indent=2))
         return
     width = max((len(row["name"]) for row in rows), default=8)
     for row in rows:

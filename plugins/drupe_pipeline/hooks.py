@@ -1,61 +1,199 @@
-"""The ``pipeline`` plugin's hook implementations.
+"""`PipelinePlugin`: the ``pipeline`` plugin's hook implementations, one instance per session.
 
-This module is imported whenever the plugin is enabled (``drupe --help``
-included), so it imports nothing heavy at module level: the catalog, the
-runners and the registry are imported inside the hooks that use them.
+The kernel builds one instance for each session, so what a session's runs
+share (its pipelines, the parsed catalog) lives on the instance and goes
+away with the session. This module is imported whenever the plugin is
+enabled (``drupe --help`` included), so it imports nothing heavy at module
+level: the catalog, the runners and the registry load inside the hooks.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import pluggy
 
 import drupe
 
-
-@drupe.hookimpl
-def add_hookspecs(plugin_manager: Any) -> None:
-    """Add the node and dataset hooks (`drupe_pipeline.hookspecs`)."""
-    from drupe_pipeline import hookspecs
-
-    plugin_manager.add_hookspecs(hookspecs)
+if TYPE_CHECKING:
+    from drupe_pipeline.catalog import CatalogConfig
+    from drupe_pipeline.registry import PipelineRegistry
 
 
-@drupe.hookimpl(trylast=True)
-def execute_run(session: Any, context: Any, run: Any) -> dict[str, Any]:
-    """Run the selected pipelines of the project with the chosen runner."""
-    from drupe_pipeline.execution import execute
+class PipelinePlugin:
+    """Runs pipelines for a session: ``execute_run``, its selection, flags and pipelines."""
 
-    return execute(session, context, run)
+    def __init__(self) -> None:
+        self._lock = threading.RLock()  # registry() holds it while the hook re-enters
+        self._registry: PipelineRegistry | None = None
+        self._project_registry: PipelineRegistry | None = None
+        #: (catalog config, credentials config, parsed) of the last run, reused while unchanged.
+        self._catalog: tuple[Any, Any, CatalogConfig] | None = None
+
+    @drupe.hookimpl
+    def add_hookspecs(self, plugin_manager: pluggy.PluginManager) -> None:
+        """Add the node, dataset and pipeline hooks (`drupe_pipeline.hookspecs`)."""
+        from drupe_pipeline import hookspecs
+
+        plugin_manager.add_hookspecs(hookspecs)
+
+    @drupe.hookimpl(trylast=True)
+    def validate_selection(
+        self, session: drupe.AbstractSession, selection: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        """Check the run's selection against `RunSelection` before anything starts."""
+        from drupe_pipeline.selection import RunSelection
+
+        return RunSelection.from_mapping(selection).to_mapping()
+
+    @drupe.hookimpl
+    def run_options(self) -> list[Any]:
+        """The selection flags of ``drupe run``."""
+        from drupe_pipeline.selection import run_options
+
+        return run_options()
+
+    @drupe.hookimpl(trylast=True)
+    def execute_run(
+        self, session: drupe.AbstractSession, context: drupe.Context, run: drupe.RunRequest
+    ) -> dict[str, Any]:
+        """Run the selected pipelines with the chosen runner; return the free outputs."""
+        from drupe_pipeline.execution import execute
+
+        return execute(self, session, context, run)
+
+    @drupe.hookimpl(trylast=True)
+    def register_pipelines(self, session: drupe.AbstractSession) -> Mapping[str, Any] | None:
+        """The project's pipelines, from ``<package>.pipeline_registry.register_pipelines()``.
+
+        ``None`` when the session has no project (nothing to offer).
+        """
+        try:
+            registry = self.project_registry(session)
+        except (drupe.ProjectError, drupe.MissingProviderError):
+            return None
+        return registry.registered()
+
+    @drupe.hookimpl
+    def after_session_created(self, session: drupe.AbstractSession) -> None:
+        """A service session loads its pipelines once, here, not on its first run."""
+        if session.kind != "service":
+            return
+        project = session.project
+        if project is not None and not _has_registry(project.package_name):
+            return  # nothing to preload; a run will say what is missing
+        if project is None and len(session.hook.register_pipelines.get_hookimpls()) < 2:
+            return  # no project and no plugin providing pipelines
+        self.registry(session).names()
+
+    @drupe.hookimpl
+    def cli_commands(self) -> list[Any]:
+        """``drupe pipelines``."""
+        from drupe.cli import LazyCommand
+
+        return [
+            LazyCommand(
+                "pipelines",
+                "drupe_pipeline.cli:pipelines_command",
+                "List the registered pipelines and their node counts.",
+            )
+        ]
+
+    # -- per-session state ---------------------------------------------------
+
+    @classmethod
+    def of(cls, session: drupe.AbstractSession) -> PipelinePlugin:
+        """This plugin's instance in ``session`` (for the plugin's own commands)."""
+        for plugin in session.plugin_manager.get_plugins():
+            if isinstance(plugin, cls):
+                return plugin
+        raise drupe.MissingProviderError(
+            "the pipeline plugin is not enabled in this session: is it disabled (-p no:pipeline)?"
+        )
+
+    def registry(self, session: drupe.AbstractSession) -> PipelineRegistry:
+        """The session's pipelines, from whichever plugin answers ``register_pipelines``."""
+        registry = self._registry
+        if registry is not None:
+            return registry
+        from drupe_pipeline.registry import PipelineRegistry
+
+        with self._lock:
+            if self._registry is None:
+                provided = session.plugin_manager.call("register_pipelines", session=session)
+                if provided is None:
+                    session.require_project()  # says why there is no project
+                    raise drupe.MissingProviderError(
+                        "no plugin provides this session's pipelines (register_pipelines)",
+                        hook="register_pipelines",
+                    )
+                own = self._project_registry
+                if own is not None and provided is own.registered():
+                    self._registry = own
+                else:
+                    self._registry = PipelineRegistry.of_mapping(
+                        provided, where="the register_pipelines hook"
+                    )
+            return self._registry
+
+    def project_registry(self, session: drupe.AbstractSession) -> PipelineRegistry:
+        """The registry of the session's project (``Package name not found`` without one)."""
+        registry = self._project_registry
+        if registry is None:
+            from drupe_pipeline.registry import PipelineRegistry
+
+            project = session.require_project()
+            with self._lock:
+                if self._project_registry is None:
+                    self._project_registry = PipelineRegistry(project.package_name)
+                registry = self._project_registry
+        return registry
+
+    def catalog_config(self, context: drupe.Context, root: Any) -> tuple[Any, CatalogConfig]:
+        """The parsed catalog configuration; parsed again only when the loader gives new objects.
+
+        When the run's runtime parameters change the catalog, the catalog as
+        configured without them is parsed too (once per session): comparing the
+        two tells which dataset paths runtime parameters built (containment).
+        """
+        from drupe_pipeline.catalog import parse_for_run
+
+        loader = context.config_loader
+        conf_catalog = _config(loader, "catalog") or {}
+        conf_credentials = _config(loader, "credentials") or {}
+        cached = self._catalog
+        if (
+            cached is not None
+            and cached[0] is conf_catalog
+            and cached[1] is conf_credentials
+            and cached[2].root == root
+        ):
+            return conf_catalog, cached[2]
+        parsed = parse_for_run(
+            loader,
+            conf_catalog,
+            conf_credentials,
+            root=root,
+            runtime_params=context.runtime_params,
+            previous=cached[2] if cached is not None else None,
+        )
+        self._catalog = (conf_catalog, conf_credentials, parsed)
+        return conf_catalog, parsed
 
 
-@drupe.hookimpl
-def after_session_created(session: Any) -> None:
-    """A service session loads the project's pipelines once, here, not on its first run."""
-    if getattr(session, "kind", None) != "service" or session.project is None:
-        return
+def _config(loader: Any, key: str) -> Any:
+    try:
+        return loader.get(key)
+    except KeyError:
+        return None
+
+
+def _has_registry(package: str) -> bool:
     import importlib.util
 
-    package = session.project.package_name
     try:
-        found = importlib.util.find_spec(f"{package}.pipeline_registry")
+        return importlib.util.find_spec(f"{package}.pipeline_registry") is not None
     except (ImportError, ValueError):
-        found = None
-    if found is None:
-        return  # no pipelines to preload; a run will say what is missing
-    from drupe_pipeline.execution import registry_for
-
-    registry_for(session, session.project).names()
-
-
-@drupe.hookimpl
-def cli_commands() -> list[Any]:
-    """``drupe pipelines``."""
-    from drupe.cli import LazyCommand
-
-    return [
-        LazyCommand(
-            "pipelines",
-            "drupe_pipeline.cli:pipelines_command",
-            "List the registered pipelines and their node counts.",
-        )
-    ]
+        return False

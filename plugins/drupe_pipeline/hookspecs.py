@@ -1,9 +1,13 @@
-"""Node and dataset hooks: the pipeline plugin's part of the plugin author's reference.
+"""Node, dataset and pipeline hooks: the pipeline plugin's part of the plugin author's reference.
 
 The ``pipeline`` plugin adds these specifications through ``add_hookspecs``,
 so any plugin (or a project's ``settings.HOOKS``) may implement them. A
 plugin that must also work when the pipeline plugin is disabled marks its
-implementations ``@drupe.hookimpl(optionalhook=True)``.
+implementations ``@drupe.hookimpl(optionalhook=True)``. The names in
+`HOOK_NAME_PATTERNS` belong to this module: while the pipeline plugin is
+enabled, an implementation of such a name that is not specified here (a
+typo such as ``after_node_runn``) is rejected at registration, even when
+marked ``optionalhook``.
 
 Where they run: with the sequential and thread runners every hook runs in
 the process that called ``session.run()`` (node hooks of the thread runner in
@@ -30,6 +34,31 @@ from collections.abc import Mapping
 from typing import Any
 
 import drupe
+
+#: The hook-name family this module owns (see ``drupe.hookspecs.add_hookspecs``).
+HOOK_NAME_PATTERNS = (
+    "*_node_*",
+    "on_node_*",
+    "*_dataset_*",
+    "*_catalog_*",
+    "*_pipeline_*",
+    "register_pipeline*",
+)
+
+
+@drupe.hookspec(firstresult=True)
+def register_pipelines(session: drupe.AbstractSession) -> Mapping[str, Any] | None:
+    """Return the session's pipelines by name, with a ``"__default__"`` one.
+
+    The pipeline plugin answers last (``trylast``) with the project's
+    ``<package>.pipeline_registry.register_pipelines()``. Answer it to give a
+    session pipelines from elsewhere: an embedding without a project passes
+    ``plugins=[MyPipelines()]`` to ``create()``, a plugin builds them from a
+    database. Values are `drupe_pipeline.Pipeline` objects, or functions
+    taking no argument that return one (built when first run). Called once
+    per session; its runs share the answer. ``drupe serve`` asks it for the
+    pipeline names a client may run.
+    """
 
 
 @drupe.hookspec

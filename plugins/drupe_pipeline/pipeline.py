@@ -317,23 +317,31 @@ class Pipeline:
         selected: set[Node] | None = None
         applied: list[str] = []
         for label, value, method in steps:
+            # The error's field is the run() keyword that set this filter.
+            field = "namespaces" if label == "node_namespaces" else label
             names = _as_names(value, label)
             if not names:
                 continue
             shown = f"{label}={list(names)}"
-            subset = set(method(*names)._nodes)
+            try:
+                subset = set(method(*names)._nodes)
+            except SelectionError as exc:
+                if exc.field is None:
+                    exc.field = field
+                raise
             if not subset:
                 hint = ""
                 if label == "tags":
                     known = sorted(self.tags())
                     hint = f" (the pipeline's tags: {', '.join(known) or 'none'})"
-                raise SelectionError(f"The filter {shown} selects no nodes{hint}.")
+                raise SelectionError(f"The filter {shown} selects no nodes{hint}.", field=field)
             selected = subset if selected is None else selected & subset
             applied.append(shown)
             if not selected:
                 raise SelectionError(
                     f"No node matches all filters: {shown} leaves nothing of what "
-                    f"{', '.join(applied[:-1])} selected (filters combine with AND)."
+                    f"{', '.join(applied[:-1])} selected (filters combine with AND).",
+                    field=field,
                 )
         if selected is None:
             return self

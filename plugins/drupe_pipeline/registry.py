@@ -49,6 +49,27 @@ class PipelineRegistry:
         self.module_name = f"{package_name}.pipeline_registry"
         self._lock = threading.RLock()
         self._registered: dict[str, Pipeline | Callable[[], Pipeline]] | None = None
+        self._given: Mapping[str, Any] | None = None
+
+    @classmethod
+    def of_mapping(cls, pipelines: Any, *, where: str) -> PipelineRegistry:
+        """A registry over pipelines held in memory (a plugin answering ``register_pipelines``).
+
+        The mapping is checked as a project's ``register_pipelines()`` result
+        is: names to `Pipeline` objects (or functions returning one), with a
+        ``__default__``.
+        """
+        registry = cls.__new__(cls)
+        registry.package_name = ""
+        registry.module_name = where
+        registry._lock = threading.RLock()
+        registry._registered = None
+        registry._given = pipelines
+        return registry
+
+    def registered(self) -> dict[str, Pipeline | Callable[[], Pipeline]]:
+        """The registered pipelines by name, loaded once (lazy ones not built)."""
+        return self._load()
 
     def __repr__(self) -> str:
         return f"PipelineRegistry({self.package_name!r})"
@@ -77,7 +98,8 @@ class PipelineRegistry:
                 known = sorted(registered)
                 raise SelectionError(
                     f"No pipeline named {name!r} in {self.module_name}."
-                    f"{did_you_mean(name, known)} Registered: {', '.join(known)}."
+                    f"{did_you_mean(name, known)} Registered: {', '.join(known)}.",
+                    field="pipeline_names",
                 )
         if len(wanted) == 1:
             return self._resolve(wanted[0])
@@ -120,6 +142,8 @@ class PipelineRegistry:
             return self._registered
 
     def _call_register(self) -> dict[str, Pipeline | Callable[[], Pipeline]]:
+        if self._given is not None:
+            return self._check(self._given, self.module_name)
         where = self.module_name
         token = _loading_package.set(self.package_name)
         try:
@@ -138,22 +162,26 @@ class PipelineRegistry:
                 ) from exc
         finally:
             _loading_package.reset(token)
+        return self._check(result, f"{where}.register_pipelines()")
+
+    @staticmethod
+    def _check(result: Any, where: str) -> dict[str, Pipeline | Callable[[], Pipeline]]:
         if not isinstance(result, Mapping):
             raise PipelineError(
-                f"{where}.register_pipelines() returned {type(result).__name__}, not a dict "
+                f"{where} returned {type(result).__name__}, not a dict "
                 f"of pipelines: return e.g. {{{DEFAULT!r}: pipeline}}."
             )
         registered: dict[str, Pipeline | Callable[[], Pipeline]] = {}
         for name, value in result.items():
             if not isinstance(name, str) or not (isinstance(value, Pipeline) or callable(value)):
                 raise PipelineError(
-                    f"{where}.register_pipelines() maps {name!r} to {type(value).__name__}: "
+                    f"{where} maps {name!r} to {type(value).__name__}: "
                     "keys must be names and values Pipelines (or functions returning one)."
                 )
             registered[name] = value
         if DEFAULT not in registered:
             raise PipelineError(
-                f"{where}.register_pipelines() returned no {DEFAULT!r} pipeline (it has "
+                f"{where} returned no {DEFAULT!r} pipeline (it has "
                 f"{', '.join(sorted(registered)) or 'none'}): add the one `drupe run` runs "
                 "by default, e.g. sum of the others."
             )
@@ -173,7 +201,7 @@ def find_pipelines(package_name: str | None = None) -> dict[str, Pipeline]:
     Args:
         package_name: the project's package. Left out, it is the package whose
             ``register_pipelines()`` is running, else the active session's
-            project, else the project configured by ``drupe_project``.
+            project.
     """
     package = package_name or _current_package()
     container_name = f"{package}.pipelines"
@@ -246,19 +274,7 @@ def _current_package() -> str:
         project = None
     if project is not None:
         return project.package_name
-    configured = _configured_project()
-    if configured is not None:
-        return str(configured.package_name)
     raise PipelineError(
         "find_pipelines() cannot tell which project package to search: pass it, "
         "find_pipelines('my_package'), or call it from register_pipelines() or inside a session."
     )
-
-
-def _configured_project() -> Any:
-    try:
-        import drupe_project
-    except ImportError:
-        return None
-    configured = getattr(drupe_project, "configured_project", None)
-    return configured() if callable(configured) else None

@@ -108,6 +108,11 @@ def require_project(project: Project | None, *, start: Path | None = None) -> Pr
     configured = _configured
     if configured is not None:
         return configured
+    raise ProjectError(not_found_message(start))
+
+
+def not_found_message(start: Path | None = None) -> str:
+    """Kedro's "Package name not found", with where drupe looked and what to do."""
     if start is None:
         start = _current_session_start()
     if start is not None:
@@ -117,7 +122,7 @@ def require_project(project: Project | None, *, start: Path | None = None) -> Pr
         )
     else:
         looked = "no project was found"
-    raise ProjectError(
+    return (
         f"{NOT_FOUND} {looked.capitalize()}, and configure_project() was not called in this "
         f"process. Run from inside a project, pass --project / project_path, or call "
         f"bootstrap_project(path) (configure_project(package_name) for an installed package)"

@@ -24,7 +24,7 @@ from drupe_serve.errors import ServeError
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-__all__ = ["ServeError", "create_app"]
+__all__ = ["ServeError", "ServePlugin", "create_app"]
 
 
 def create_app(
@@ -87,12 +87,17 @@ def create_app(
     )
 
 
-@drupe.hookimpl
-def cli_commands() -> Sequence[Any]:
-    from drupe.cli import LazyCommand
+class ServePlugin:
+    """Adds ``drupe serve``; holds no per-session state."""
 
-    return [
-        LazyCommand(
-            "serve", "drupe_serve.cli:serve", "Serve a ServiceSession over HTTP (drupe[serve])."
-        )
-    ]
+    @drupe.hookimpl
+    def cli_commands(self) -> Sequence[Any]:
+        from drupe.cli import LazyCommand
+
+        return [
+            LazyCommand(
+                "serve",
+                "drupe_serve.cli:serve",
+                "Serve a ServiceSession over HTTP (drupe[serve]).",
+            )
+        ]

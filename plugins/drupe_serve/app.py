@@ -35,6 +35,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
 
+import attrs
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -77,8 +78,6 @@ RETRY_AFTER_SECONDS = "1"
 DEFAULT_BODY_TIMEOUT = 10.0
 #: How often a drain looks whether the accepted runs are done.
 DRAIN_POLL_S = 0.05
-#: Body fields an executor's error may name (``field``) to make its failure the client's (422).
-BODY_FIELDS = frozenset({"runtime_params", "load_versions"})
 
 
 def default_worker_threads() -> int:
@@ -154,10 +153,29 @@ class RunService:
     def in_flight(self) -> int:
         return len(self.tickets)
 
-    def check_pipelines(self, body: RunBody) -> None:
+    def check_selection(self, body: RunBody) -> RunBody:
+        """Have the executor check the selection now, and refuse unknown pipelines (404).
+
+        ``validate_selection`` is what ``run()`` calls too; calling it before
+        the request is queued makes a bad field a 422 that costs no thread. The
+        pipeline names are read under ``pipeline_names``, the name ``run()``
+        gives them, from the executor's normalised selection.
+        """
+        session = self.session
+        try:
+            checked = session.plugin_manager.call(
+                "validate_selection", session=session, selection=body.selection
+            )
+        except drupe.DrupeError as exc:
+            if not is_selection_error(exc):
+                raise
+            raise RequestError(422, str(exc), selection_field(exc, body)) from None
+        if checked is not None:
+            body = attrs.evolve(body, selection=dict(checked))
         if self.pipelines is None:
-            return
-        for name in body.pipelines:
+            return body
+        names = body.selection.get("pipeline_names") or ()
+        for name in (names,) if isinstance(names, str) else names:
             if name not in self._known_pipelines:
                 raise RequestError(
                     404,
@@ -165,6 +183,7 @@ class RunService:
                     f"{', '.join(self.pipelines) or 'none'}",
                     "pipelines",
                 )
+        return body
 
     def timeout_for(self, body: RunBody) -> float | None:
         """The run's time limit: the body's ``timeout``, capped by ``run_timeout``."""
@@ -340,8 +359,6 @@ class RunService:
                 )
             return self._failed(record, run_id, exc, started)
         except Exception as exc:
-            if getattr(exc, "field", None) in BODY_FIELDS and getattr(exc, "exit_code", 1) == 2:
-                return self._rejected(body, record, run_id, exc, started, exc.field)  # type: ignore[attr-defined]
             if is_selection_error(exc):
                 return self._rejected(body, record, run_id, exc, started)
             return self._failed(record, run_id, exc, started)
@@ -368,7 +385,6 @@ class RunService:
         run_id: str,
         exc: Exception,
         started: float,
-        field: str | None = None,
     ) -> tuple[int, bytes]:
         """The request asks for what the pipeline does not have: the client's mistake, 422.
 
@@ -378,7 +394,7 @@ class RunService:
         """
         self._remember_failure(record, exc, started)
         payload: dict[str, Any] = {"error": str(exc), "run_id": run_id}
-        field = field or selection_field(exc, body)
+        field = selection_field(exc, body)
         if field is not None:
             payload["field"] = field
         return 422, dumps(payload)
@@ -514,7 +530,7 @@ async def post_run(request: Request) -> Response:
         _require_json(request)
         raw = await _read_body(request, service.body_timeout)
         body = parse_run_body(raw, allowed_runners=service.allowed_runners)
-        service.check_pipelines(body)
+        body = service.check_selection(body)
     except RequestError as exc:
         return json_response(exc.status, exc.payload())
     return await service.submit(body)

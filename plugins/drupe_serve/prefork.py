@@ -42,8 +42,10 @@ def run_workers(count: int, serve_one: Callable[[], int], *, stop: int, stop_now
     if not hasattr(os, "fork"):
         raise OSError("--workers above 1 needs os.fork (POSIX)")
     children: set[int] = set()
-    handled = {signal.SIGINT, signal.SIGTERM}
-    # Held back until the parent's forwarding handlers are in place.
+    # Held back: in the parent until its forwarding handlers are in place; in a
+    # worker until its server has its own (`DrupeServer.capture_signals`), so a
+    # stop sent while a worker starts is taken when it can be, not fatal.
+    handled = {signal.SIGINT, signal.SIGTERM, stop, stop_now}
     signal.pthread_sigmask(signal.SIG_BLOCK, handled)
     for _ in range(count):
         sys.stdout.flush()
@@ -53,7 +55,6 @@ def run_workers(count: int, serve_one: Callable[[], int], *, stop: int, stop_now
             status = 1
             try:
                 os.setpgid(0, 0)
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, handled)
                 status = serve_one()
             except SystemExit as exc:
                 status = exc.code if isinstance(exc.code, int) else 1
@@ -82,7 +83,7 @@ def _supervise(children: set[int], stop: int, stop_now: int) -> int:
                 os.kill(pid, word)
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM, stop, stop_now})
     worst = 0
     try:
         while children:

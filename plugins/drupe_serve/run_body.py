@@ -4,6 +4,17 @@ A client deserves to learn *which* field is wrong, so every rejection names
 it. Malformed JSON is a 400; a well-formed body with a wrong type, a bad value
 or a field nobody knows is a 422. Nothing here imports the web framework, so
 the rules are plain Python and the same for any server.
+
+The service owns only ``runtime_params`` and ``run_id``. Every other field is
+the run's selection and goes to ``session.run()`` as a keyword argument,
+unread: the plugin that executes runs defines and checks it (the bundled
+pipeline plugin's `RunSelection`: ``pipelines``, ``tags``, ``node_names``,
+...), so the body accepts exactly what ``run()`` accepts. The one rule the
+service adds is a policy: a ``runner`` must be one it allows.
+
+Before any of that, every field passes the limits of limits.py (nesting,
+number of values, integer length, key names), so a hostile body is a 422
+naming its field, whoever reads the field afterwards.
 """
 
 from __future__ import annotations
@@ -17,26 +28,8 @@ import attrs
 
 from drupe_serve import limits
 
-#: Selection fields: each is a list of names (a single string is one name).
-NAME_LIST_FIELDS = (
-    "pipelines",
-    "tags",
-    "node_names",
-    "from_nodes",
-    "to_nodes",
-    "from_inputs",
-    "to_outputs",
-    "namespaces",
-)
-KNOWN_FIELDS = (
-    *NAME_LIST_FIELDS,
-    "runtime_params",
-    "load_versions",
-    "only_missing_outputs",
-    "runner",
-    "run_id",
-    "timeout",
-)
+#: The fields the service itself reads; the rest of the body is the run's selection.
+SERVICE_FIELDS = ("runtime_params", "run_id", "timeout")
 # Run ids become store keys and log fields: keep them to a safe, printable alphabet.
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 
@@ -61,39 +54,26 @@ class RequestError(Exception):
 class RunBody:
     """A checked ``POST /runs`` body."""
 
-    pipelines: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    node_names: tuple[str, ...] = ()
-    from_nodes: tuple[str, ...] = ()
-    to_nodes: tuple[str, ...] = ()
-    from_inputs: tuple[str, ...] = ()
-    to_outputs: tuple[str, ...] = ()
-    namespaces: tuple[str, ...] = ()
+    selection: Mapping[str, Any] = attrs.field(factory=dict)
     runtime_params: Mapping[str, Any] = attrs.field(factory=dict)
-    load_versions: Mapping[str, str] = attrs.field(factory=dict)
-    only_missing_outputs: bool = False
-    runner: str | None = None
     run_id: str | None = None
     #: Seconds the client allows this run (capped by the server's ``--run-timeout``).
     timeout: float | None = None
 
+    @property
+    def pipelines(self) -> list[str]:
+        """The pipeline names asked for (for records; the executor checks them): under
+        ``pipeline_names`` once the executor normalised the selection, else as sent."""
+        value = self.selection.get("pipeline_names") or self.selection.get("pipelines")
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, (list, tuple)):
+            return [str(name) for name in value]
+        return []
+
     def run_kwargs(self, run_id: str) -> dict[str, Any]:
         """Keyword arguments for `drupe.ServiceSession.run`."""
-        return {
-            "pipeline_names": self.pipelines,
-            "tags": self.tags,
-            "node_names": self.node_names,
-            "from_nodes": self.from_nodes,
-            "to_nodes": self.to_nodes,
-            "from_inputs": self.from_inputs,
-            "to_outputs": self.to_outputs,
-            "namespaces": self.namespaces,
-            "runtime_params": self.runtime_params,
-            "load_versions": self.load_versions,
-            "only_missing_outputs": self.only_missing_outputs,
-            "runner": self.runner,
-            "run_id": run_id,
-        }
+        return {**self.selection, "runtime_params": self.runtime_params, "run_id": run_id}
 
 
 def parse_run_body(raw: bytes, *, allowed_runners: Iterable[str]) -> RunBody:
@@ -119,69 +99,24 @@ def parse_run_body(raw: bytes, *, allowed_runners: Iterable[str]) -> RunBody:
         raise RequestError(
             422, f"the request body must be a JSON object, not {_json_type(data)}", None
         )
-    unknown = sorted(set(data) - set(KNOWN_FIELDS))
-    if unknown:
-        raise RequestError(
-            422,
-            f"unknown field {unknown[0]!r}; known fields: {', '.join(KNOWN_FIELDS)}",
-            unknown[0],
-        )
     for name, value in data.items():
         try:
             limits.check_field(name, value, dotted_keys=name == "runtime_params")
         except limits.LimitError as exc:
             raise RequestError(422, str(exc), exc.field) from None
     values: dict[str, Any] = {}
-    for name in NAME_LIST_FIELDS:
-        if name in data:
-            values[name] = _names(name, data[name])
     if "runtime_params" in data:
         values["runtime_params"] = _object(
             "runtime_params", data["runtime_params"], "an object of parameters"
         )
-    if "load_versions" in data:
-        versions = _object("load_versions", data["load_versions"], "an object dataset -> version")
-        for dataset, version in versions.items():
-            if not isinstance(version, str) or not version:
-                raise RequestError(
-                    422,
-                    f"load_versions.{dataset} must be a version string, not {_json_type(version)}",
-                    f"load_versions.{dataset}",
-                )
-        values["load_versions"] = versions
-    if "only_missing_outputs" in data:
-        flag = data["only_missing_outputs"]
-        if not isinstance(flag, bool):
-            raise RequestError(
-                422,
-                f"only_missing_outputs must be true or false, not {_json_type(flag)}",
-                "only_missing_outputs",
-            )
-        values["only_missing_outputs"] = flag
-    if data.get("runner") is not None:
-        values["runner"] = _runner(data["runner"], tuple(allowed_runners))
     if data.get("run_id") is not None:
         values["run_id"] = _run_id(data["run_id"])
     if data.get("timeout") is not None:
         values["timeout"] = _timeout(data["timeout"])
-    return RunBody(**values)
-
-
-def _names(field: str, value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,) if value else ()
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            if not isinstance(item, str) or not item:
-                raise RequestError(
-                    422,
-                    f"{field}[{index}] must be a non-empty string, not {_json_type(item)}",
-                    field,
-                )
-        return tuple(dict.fromkeys(value))
-    raise RequestError(422, f"{field} must be a list of strings, not {_json_type(value)}", field)
+    selection = {k: v for k, v in data.items() if k not in SERVICE_FIELDS and v is not None}
+    if "runner" in selection:
+        selection["runner"] = _runner(selection["runner"], tuple(allowed_runners))
+    return RunBody(selection=selection, **values)
 
 
 def _object(field: str, value: Any, what: str) -> dict[str, Any]:

@@ -132,14 +132,20 @@ class DrupeServer(uvicorn.Server):
             yield
             return
         if self.worker:
-            handlers: dict[int, Any] = {
-                STOP: self.handle_exit,
-                STOP_NOW: self.handle_exit,
-                signal.SIGINT: signal.SIG_IGN,
-                signal.SIGTERM: signal.SIG_IGN,
-            }
-        else:
-            handlers = {signal.SIGINT: self.handle_exit, signal.SIGTERM: self.handle_exit}
+            ignored = (signal.SIGINT, signal.SIGTERM)
+            for sig in ignored:
+                signal.signal(sig, signal.SIG_IGN)
+            for sig in (STOP, STOP_NOW):
+                signal.signal(sig, self.handle_exit)
+            # The parent blocked them until now: a stop sent while starting arrives here.
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {*ignored, STOP, STOP_NOW})
+            try:
+                yield
+            finally:
+                for sig in (STOP, STOP_NOW):  # the worker is ending: a late word changes nothing
+                    signal.signal(sig, signal.SIG_IGN)
+            return
+        handlers = {signal.SIGINT: self.handle_exit, signal.SIGTERM: self.handle_exit}
         previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
         try:
             yield

@@ -25,29 +25,33 @@ OWN_OPTIONS: Mapping[str, Mapping[str, Any]] = {
 }
 
 
-@drupe.hookimpl
-def add_hookspecs(plugin_manager: PluginManager) -> None:
-    from drupe_settings import hookspecs
+class SettingsPlugin:
+    """Imports and checks ``<package>.settings``; applies its ``HOOKS`` to the session.
 
-    plugin_manager.add_hookspecs(hookspecs)
+    Holds no state: the settings object it returns belongs to the session.
+    """
 
+    @drupe.hookimpl
+    def add_hookspecs(self, plugin_manager: PluginManager) -> None:
+        from drupe_settings import hookspecs
 
-@drupe.hookimpl
-def declare_settings() -> Mapping[str, Mapping[str, Any]]:
-    return OWN_OPTIONS
+        plugin_manager.add_hookspecs(hookspecs)
 
+    @drupe.hookimpl
+    def declare_settings(self) -> Mapping[str, Mapping[str, Any]]:
+        return OWN_OPTIONS
 
-@drupe.hookimpl(trylast=True)
-def load_settings(project: Project | None, plugin_manager: PluginManager) -> Settings:
-    """Import and check ``<package>.settings``; apply its hooks to this session's manager."""
-    from drupe_settings.module_import import import_settings
-    from drupe_settings.options import collect_options, settings_values
-    from drupe_settings.project_hooks import disable_plugins, register_hooks
+    @drupe.hookimpl(trylast=True)
+    def load_settings(self, project: Project | None, plugin_manager: PluginManager) -> Settings:
+        """Import and check ``<package>.settings``; apply its hooks to this session's manager."""
+        from drupe_settings.module_import import import_settings
+        from drupe_settings.options import collect_options, settings_values
+        from drupe_settings.project_hooks import disable_plugins, register_hooks
 
-    options = collect_options(plugin_manager)
-    module = import_settings(project) if project is not None else None
-    settings = Settings(settings_values(module, options), getattr(module, "__file__", None))
-    where = settings.source or (f"{project.package_name}.settings" if project else "settings")
-    disable_plugins(plugin_manager, settings.get("DISABLE_HOOKS_FOR_PLUGINS", ()), where)
-    register_hooks(plugin_manager, settings.get("HOOKS", ()), where)
-    return settings
+        options = collect_options(plugin_manager)
+        module = import_settings(project) if project is not None else None
+        settings = Settings(settings_values(module, options), getattr(module, "__file__", None))
+        where = settings.source or (f"{project.package_name}.settings" if project else "settings")
+        disable_plugins(plugin_manager, settings.get("DISABLE_HOOKS_FOR_PLUGINS", ()), where)
+        register_hooks(plugin_manager, settings.get("HOOKS", ()), where)
+        return settings

@@ -1,6 +1,7 @@
 """drupe's bundled ``store`` plugin: a persistent, queryable history of sessions and runs.
 
-It answers ``open_store`` (SQLite under ``<project>/.drupe/`` by default, or
+Its entry point names `StorePlugin` (one instance per session, holding the
+session's recorder). It answers ``open_store`` (SQLite under ``<project>/.drupe/`` by default, or
 one JSON file per session), records each session at create, around each run
 and at close, and adds ``drupe sessions list|show|rerun``. From Python::
 
@@ -19,16 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import drupe
-from drupe_store.hooks import (
-    after_close,
-    after_run,
-    after_session_created,
-    before_run,
-    cli_commands,
-    declare_settings,
-    on_run_error,
-    open_store,
-)
+from drupe_store.hooks import StorePlugin
 from drupe_store.masking import MASK, SecretMask
 from drupe_store.options import StoreOptions
 
@@ -51,15 +43,8 @@ __all__ = [
     "SecretMask",
     "SqliteStore",
     "StoreOptions",
-    "after_close",
-    "after_run",
-    "after_session_created",
-    "before_run",
-    "cli_commands",
-    "declare_settings",
-    "on_run_error",
+    "StorePlugin",
     "open_history",
-    "open_store",
 ]
 
 

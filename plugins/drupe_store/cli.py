@@ -136,24 +136,26 @@ def rerun_command(
         conf_source=record.get("conf_source"),
         runtime_params=params,
     ) as session:
-        outputs = session.run(
-            pipeline_names=request.get("pipeline_names") or None,
-            tags=request.get("tags"),
-            node_names=request.get("node_names"),
-            from_nodes=request.get("from_nodes"),
-            to_nodes=request.get("to_nodes"),
-            from_inputs=request.get("from_inputs"),
-            to_outputs=request.get("to_outputs"),
-            namespaces=request.get("namespaces"),
-            runner=request.get("runner"),
-            load_versions=request.get("load_versions"),
-            only_missing_outputs=bool(request.get("only_missing_outputs")),
-        )
+        outputs = session.run(**recorded_selection(request))
     names = ", ".join(sorted(outputs)) or "none"
     click.echo(
         f"drupe: session {session.session_id} reran {record['session_id']}; free outputs: {names}",
         err=True,
     )
+
+
+def recorded_selection(request: Mapping[str, Any]) -> dict[str, Any]:
+    """The selection a run was recorded with, to pass back to ``run()`` unchanged.
+
+    The executor plugin that runs the rerun checks it again, as for any run.
+    Records written before the selection had its own field kept it at the
+    top level of the request: everything there but the ids and the params.
+    """
+    selection = request.get("selection")
+    if isinstance(selection, Mapping):
+        return dict(selection)
+    ids = {"run_id", "session_id", "runtime_params"}
+    return {key: value for key, value in request.items() if key not in ids and value}
 
 
 class RerunOf:
@@ -313,7 +315,7 @@ def _details(record: Mapping[str, Any]) -> str:
 
 def _selection(run: Mapping[str, Any]) -> dict[str, Any]:
     """What a run's request chose, without its ids and params (shown on their own)."""
-    request = run.get("request") or {}
+    request = recorded_selection(run.get("request") or {})
     hidden = ("run_id", "session_id", "runtime_params")
     return {k: v for k, v in request.items() if v and k not in hidden}
 

@@ -1,87 +1,113 @@
-"""The hook implementations of the ``store`` plugin.
+"""`StorePlugin`: the hook implementations of the ``store`` plugin, one instance per session.
 
 Cheap to import (``drupe --help`` imports every enabled plugin): the
 recorder, the backends and the CLI, with their sqlite3, subprocess and
 socket imports, load when a session first needs them.
+
+Recording never depends on registration order. The final records are
+written from hook *wrappers* (pluggy's ``wrapper=True``), which run around
+every other plugin's implementation of ``after_run``, ``on_run_error`` and
+``after_close``: whatever those raise, the run and the session are
+finalised, with the failure noted in ``hook_errors``, and a successful run
+stays ``succeeded``, a closed session ``closed``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Generator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import drupe
 from drupe_store.options import DECLARATION, StoreOptions
 
-
-@drupe.hookimpl(optionalhook=True)
-def declare_settings() -> dict[str, dict[str, Any]]:
-    return DECLARATION
+if TYPE_CHECKING:
+    from drupe_store.recorder import SessionRecorder
 
 
-@drupe.hookimpl(trylast=True)
-def open_store(project: drupe.Project | None, settings: Any) -> drupe.SessionStore | None:
-    """SQLite under ``<project root>/.drupe/`` (or as ``SESSION_STORE_ARGS`` says).
+class StorePlugin:
+    """Opens the session's store and writes its history at create, around runs and at close."""
 
-    No project root and no absolute ``path`` option: ``None``, the session
-    runs and nothing is persisted (an embedding without a project on disk
-    decides itself where history goes, if anywhere).
-    """
-    from drupe_store.history import open_backend
+    def __init__(self) -> None:
+        self.recorder: SessionRecorder | None = None
 
-    root = project.root if project is not None else None
-    return open_backend(StoreOptions.from_settings(settings, root))
+    @drupe.hookimpl(optionalhook=True)
+    def declare_settings(self) -> dict[str, dict[str, Any]]:
+        return DECLARATION
 
+    @drupe.hookimpl(trylast=True)
+    def open_store(self, project: drupe.Project | None, settings: Any) -> drupe.SessionStore | None:
+        """SQLite under ``<project root>/.drupe/`` (or as ``SESSION_STORE_ARGS`` says).
 
-@drupe.hookimpl
-def after_session_created(session: drupe.AbstractSession) -> None:
-    from drupe_store.recorder import start_recording
+        No project root and no absolute ``path`` option: ``None``, the session
+        runs and nothing is persisted (an embedding without a project on disk
+        decides itself where history goes, if anywhere).
+        """
+        from drupe_store.history import open_backend
 
-    start_recording(session)
+        root = project.root if project is not None else None
+        return open_backend(StoreOptions.from_settings(settings, root))
 
+    @drupe.hookimpl
+    def after_session_created(self, session: drupe.AbstractSession) -> None:
+        store = session.store
+        if store is None:  # save_on_close=False, or no store could be placed
+            return
+        from drupe_store.recorder import SessionRecorder
 
-@drupe.hookimpl
-def before_run(session: drupe.AbstractSession, run: drupe.RunRequest) -> None:
-    from drupe_store.recorder import recorder_of
+        recorder = SessionRecorder(session, store)
+        recorder.created()
+        self.recorder = recorder
 
-    recorder = recorder_of(session)
-    if recorder is not None:
-        recorder.run_started(run)
+    @drupe.hookimpl(tryfirst=True)
+    def before_run(self, session: drupe.AbstractSession, run: drupe.RunRequest) -> None:
+        if self.recorder is not None:
+            self.recorder.run_started(run)
 
+    @drupe.hookimpl(wrapper=True)
+    def after_run(
+        self, session: drupe.AbstractSession, run: drupe.RunRequest, result: Any
+    ) -> Generator[None, Any, Any]:
+        outputs = result if isinstance(result, dict) else None
+        try:
+            outcome = yield
+        except Exception as exc:
+            self._run_finished(run, outputs=outputs, hook_error=("after_run", exc))
+            raise
+        self._run_finished(run, outputs=outputs)
+        return outcome
 
-@drupe.hookimpl
-def after_run(session: drupe.AbstractSession, run: drupe.RunRequest, result: Any) -> None:
-    from drupe_store.recorder import recorder_of
+    @drupe.hookimpl(wrapper=True)
+    def on_run_error(
+        self, session: drupe.AbstractSession, run: drupe.RunRequest, error: BaseException
+    ) -> Generator[None, Any, Any]:
+        try:
+            return (yield)
+        finally:
+            self._run_finished(run, error=error)  # the run's own error, never the hook's
 
-    recorder = recorder_of(session)
-    if recorder is not None:
-        recorder.run_finished(run, outputs=result if isinstance(result, dict) else None)
+    @drupe.hookimpl(wrapper=True)
+    def after_close(self, session: drupe.AbstractSession) -> Generator[None, Any, Any]:
+        recorder, self.recorder = self.recorder, None
+        try:
+            outcome = yield
+        except Exception as exc:
+            if recorder is not None:
+                recorder.closed(session.exception, hook_error=("after_close", exc))
+            raise
+        if recorder is not None:
+            recorder.closed(session.exception)
+        return outcome
 
+    @drupe.hookimpl
+    def cli_commands(self) -> Sequence[Any]:
+        from drupe.cli import LazyCommand
 
-@drupe.hookimpl
-def on_run_error(
-    session: drupe.AbstractSession, run: drupe.RunRequest, error: BaseException
-) -> None:
-    from drupe_store.recorder import recorder_of
+        return [
+            LazyCommand(
+                "sessions", "drupe_store.cli:sessions", "List, show and rerun recorded sessions."
+            )
+        ]
 
-    recorder = recorder_of(session)
-    if recorder is not None:
-        recorder.run_finished(run, error=error)
-
-
-@drupe.hookimpl
-def after_close(session: drupe.AbstractSession) -> None:
-    from drupe_store.recorder import stop_recording
-
-    stop_recording(session)
-
-
-@drupe.hookimpl
-def cli_commands() -> Sequence[Any]:
-    from drupe.cli import LazyCommand
-
-    return [
-        LazyCommand(
-            "sessions", "drupe_store.cli:sessions", "List, show and rerun recorded sessions."
-        )
-    ]
+    def _run_finished(self, run: drupe.RunRequest, **kwargs: Any) -> None:
+        if self.recorder is not None:
+            self.recorder.run_finished(run, **kwargs)

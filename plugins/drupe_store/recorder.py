@@ -1,9 +1,9 @@
 """Writing a session's history through the lifecycle hooks.
 
-The plugin is a module shared by every session of the process, so what one
-session's hooks must remember between calls (its record, the start of each
-run) lives in a `SessionRecorder` attached to that session object through a
-weak mapping: it goes away with the session, and two sessions never share one.
+What one session's hooks must remember between calls (its record, the start
+of each run) lives in a `SessionRecorder`, held by that session's instance of
+the store plugin (`drupe_store.hooks.StorePlugin`): it goes away with the
+session, and two sessions never share one.
 
 The git dirty flag is found in a background thread (`GitProbe`): the record
 written at create says ``"dirty": null`` unless an earlier session of the
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,6 +41,8 @@ class SessionRecorder:
     def __init__(self, session: drupe.AbstractSession, store: drupe.SessionStore) -> None:
         options = StoreOptions.from_settings(session.settings, None)
         self.store = store
+        #: The plugin that answered ``open_store`` (the one to name when the store fails).
+        self.provider = session.plugin_manager.owner_of(store)
         self.mask = SecretMask(options.mask_keys)
         self.git = GitProbe.started(session.project_path)
         self.record = records.session_record(session, self.mask, self.git.current())
@@ -54,9 +55,12 @@ class SessionRecorder:
         except drupe.DrupeError:
             raise
         except Exception as exc:
+            provider = self.provider or "store"
             raise drupe.StoreError(
-                f"could not record session {self.record['session_id']}: "
-                f"{type(exc).__name__}: {exc}; fix the store or disable it with -p no:store"
+                f"could not record session {self.record['session_id']} in "
+                f"{type(self.store).__qualname__} (plugin {provider!r}): "
+                f"{type(exc).__name__}: {exc}; fix the store or disable it with -p no:{provider}",
+                plugin=provider,
             ) from exc
 
     def run_started(self, run: drupe.RunRequest) -> None:
@@ -71,15 +75,26 @@ class SessionRecorder:
         *,
         outputs: Mapping[str, Any] | None = None,
         error: BaseException | None = None,
+        hook_error: tuple[str, BaseException] | None = None,
     ) -> None:
+        """Write the run's final record; ``hook_error`` is another plugin's failure to note."""
         with self._lock:
             started = self._runs.pop(run.run_id, None)
         if started is None:  # before_run of another plugin raised before ours ran
             started = records.run_record(run, self.mask, records.now())
-        self._save_run(records.finished_run(started, outputs=outputs, error=error))
+        record = records.finished_run(started, outputs=outputs, error=error)
+        if hook_error is not None:
+            record = records.with_hook_error(record, *hook_error)
+        self._save_run(record)
 
-    def closed(self, exception: BaseException | None) -> None:
+    def closed(
+        self,
+        exception: BaseException | None,
+        hook_error: tuple[str, BaseException] | None = None,
+    ) -> None:
         self.record = records.closed_record(self.record, exception)
+        if hook_error is not None:
+            self.record = records.with_hook_error(self.record, *hook_error)
         self.record["git"] = self.git.final(GIT_WAIT_S)
         self._quietly(self.store.save_session, self.record)
 
@@ -97,31 +112,3 @@ class SessionRecorder:
                 type(exc).__name__,
                 exc,
             )
-
-
-_recorders: weakref.WeakKeyDictionary[drupe.AbstractSession, SessionRecorder] = (
-    weakref.WeakKeyDictionary()
-)
-_recorders_lock = threading.Lock()
-
-
-def start_recording(session: drupe.AbstractSession) -> None:
-    store = session.store
-    if store is None:  # save_on_close=False, or no store could be placed
-        return
-    recorder = SessionRecorder(session, store)
-    recorder.created()
-    with _recorders_lock:
-        _recorders[session] = recorder
-
-
-def recorder_of(session: drupe.AbstractSession) -> SessionRecorder | None:
-    with _recorders_lock:
-        return _recorders.get(session)
-
-
-def stop_recording(session: drupe.AbstractSession) -> None:
-    with _recorders_lock:
-        recorder = _recorders.pop(session, None)
-    if recorder is not None:
-        recorder.closed(session.exception)

@@ -185,6 +185,18 @@ def finished_run(
     }
 
 
+def with_hook_error(record: Mapping[str, Any], hook: str, error: BaseException) -> dict[str, Any]:
+    """``record`` noting that another plugin's ``hook`` raised ``error``.
+
+    The status is left as it was: a plugin failing in ``after_run`` or
+    ``after_close`` does not make a successful run failed, nor a closed
+    session interrupted. ``hook_errors`` says what happened.
+    """
+    source = getattr(error, "drupe_source", None)
+    note = {"hook": hook, "plugin": source.plugin if source else None, **error_record(error)}
+    return {**record, "hook_errors": [*record.get("hook_errors", ()), note]}
+
+
 def check_status(status: str | None) -> None:
     """Refuse a status filter that no record can have."""
     if status is not None and status not in STATUSES:

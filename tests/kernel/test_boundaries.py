@@ -48,7 +48,9 @@ def test_no_hard_coded_plugin_list_only_entry_points() -> None:
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     section = text.split('[project.entry-points."drupe.plugins"]', 1)[1].split("\n[", 1)[0]
     registered = {
-        line.split("=")[1].strip().strip('"') for line in section.splitlines() if "=" in line
+        line.split("=")[1].strip().strip('"').split(":")[0]
+        for line in section.splitlines()
+        if "=" in line
     }
     packages = {
         path.name for path in (ROOT / "plugins").iterdir() if (path / "__init__.py").exists()

@@ -185,7 +185,9 @@ def test_lazy_command_is_listed_without_import_and_runs_when_called(tmp_path: Pa
     assert ran.returncode == 0 and ran.stdout.splitlines() == ["IMPORTED", "slow ran"]
 
 
-def test_an_unexpected_error_in_a_project_hook_is_one_line_unless_verbose(tmp_path: Path) -> None:
+def test_an_unexpected_error_in_a_plugin_hook_is_one_line_naming_it_unless_verbose(
+    tmp_path: Path,
+) -> None:
     site = write_distribution(
         tmp_path / "site",
         "drupe-test-explodes",
@@ -201,8 +203,9 @@ def test_an_unexpected_error_in_a_project_hook_is_one_line_unless_verbose(tmp_pa
     failed = drupe("run", cwd=tmp_path, env=with_site(site))
     assert failed.returncode == 1
     assert failed.stderr.strip().splitlines() == [
-        "Error: unexpected RuntimeError: hook exploded (raised by a plugin or by project code; "
-        "run with --verbose for the traceback)"
+        "Error: unexpected RuntimeError: hook exploded (raised by plugin 'explodes' "
+        "(distribution drupe-test-explodes 1.0) in hook before_session_create; run with "
+        "--verbose for the traceback, or disable the plugin with -p no:explodes)"
     ]
     verbose = drupe("-v", "run", cwd=tmp_path, env=with_site(site))
     assert verbose.returncode == 1 and "Traceback" in verbose.stderr

@@ -17,7 +17,7 @@ import click
 
 from drupe import __version__
 from drupe.cli.lazy import LazyCommand
-from drupe.cli.options import list_option, load_versions_callback, params_callback
+from drupe.cli.options import params_callback
 from drupe.cli.state import CliState, pass_state
 from drupe.errors import DrupeError, PluginError
 
@@ -44,29 +44,40 @@ class DrupeGroup(click.Group):
         return cached
 
     def _collect_plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
+        """Every enabled plugin's commands; a plugin that fails is named, the others still work."""
         state = ctx.ensure_object(CliState)
         manager = state.plugin_manager()
+        problems: list[str] = [str(error) for error in manager.broken.values()]
+        try:
+            contributions: list[Any] = manager.hook.cli_commands()
+        except Exception:
+            # One plugin failed: ask each on its own, so the others' commands stay usable.
+            contributions = []
+            for impl in reversed(manager.hook.cli_commands.get_hookimpls()):
+                try:
+                    contributions.append(impl.function())
+                except Exception as exc:
+                    problems.append(
+                        f"plugin {impl.plugin_name!r} failed to list its commands: "
+                        f"{type(exc).__name__}: {exc}; disable it with -p no:{impl.plugin_name}"
+                    )
         found: dict[str, click.Command] = {}
-        for impl in reversed(manager.hook.cli_commands.get_hookimpls()):
-            try:
-                contribution: Any = impl.function()
-            except Exception as exc:
-                raise PluginError(
-                    f"plugin {impl.plugin_name!r} failed to list its commands: "
-                    f"{type(exc).__name__}: {exc}; disable it with -p no:{impl.plugin_name}"
-                ) from exc
+        for contribution in contributions:
             for command in contribution or ():
                 if not isinstance(command, click.Command) or not command.name:
-                    raise PluginError(
+                    problems.append(
                         f"a plugin's cli_commands returned {command!r}, which is not a named "
                         f"click command"
                     )
-                if command.name in self.commands or command.name in found:
-                    raise PluginError(
+                elif command.name in self.commands or command.name in found:
+                    problems.append(
                         f"two commands are named {command.name!r}; disable one of the plugins "
                         f"that add it with -p no:NAME"
                     )
-                found[command.name] = command
+                else:
+                    found[command.name] = command
+        if problems:
+            ctx.meta["drupe.plugin_problems"] = problems
         return found
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -74,7 +85,7 @@ class DrupeGroup(click.Group):
         try:
             names.update(self._plugin_commands(ctx))
         except DrupeError as exc:
-            ctx.meta["drupe.plugin_error"] = exc
+            ctx.meta["drupe.plugin_problems"] = [str(exc)]
         return sorted(names)
 
     def _find(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
@@ -97,10 +108,11 @@ class DrupeGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
-        error = ctx.meta.get("drupe.plugin_error")
-        if error is not None:
-            with formatter.section("Plugin commands unavailable"):
-                formatter.write_text(str(error))
+        problems = ctx.meta.get("drupe.plugin_problems")
+        if problems:
+            with formatter.section("Plugins that failed to load"):
+                for problem in problems:
+                    formatter.write_text(problem)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -114,11 +126,7 @@ class DrupeGroup(click.Group):
             # Not one of ours: a bug in a plugin or in project code (a hook, a
             # node outside a run). Still one line; the traceback is a flag away.
             self._show_traceback(ctx)
-            error = DrupeError(
-                f"unexpected {type(exc).__name__}: {exc} (raised by a plugin or by project "
-                f"code; run with --verbose for the traceback)"
-            )
-            raise DrupeClickError(error) from exc
+            raise DrupeClickError(DrupeError(_unexpected(ctx, exc))) from exc
 
     @staticmethod
     def _show_traceback(ctx: click.Context) -> None:
@@ -127,6 +135,82 @@ class DrupeGroup(click.Group):
             import traceback
 
             traceback.print_exc()
+
+
+def _unexpected(ctx: click.Context, exc: Exception) -> str:
+    """One line for an exception that is not drupe's own, naming the plugin when it can."""
+    source = getattr(exc, "drupe_source", None)
+    state = ctx.find_object(CliState)
+    if source is None and state is not None and state._manager is not None:
+        source = state._manager.hook_source(exc)
+    if source is None:
+        return (
+            f"unexpected {type(exc).__name__}: {exc} (raised by a plugin or by project code; "
+            f"run with --verbose for the traceback)"
+        )
+    return (
+        f"unexpected {type(exc).__name__}: {exc} (raised by {source.describe()}; run with "
+        f"--verbose for the traceback, or disable the plugin with -p no:{source.plugin})"
+    )
+
+
+class RunCommand(click.Command):
+    """``drupe run``: the session's own flags, plus the selection flags of the enabled plugins.
+
+    The executor plugin contributes the flags that select what runs through
+    the ``run_options`` hook, so ``drupe run --help`` lists exactly the flags
+    of what will execute (none with ``-p no:pipeline``).
+    """
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        extra: list[click.Parameter] | None = ctx.meta.get("drupe.run_options")
+        if extra is None:
+            extra = ctx.meta["drupe.run_options"] = self._plugin_options(ctx)
+        return [*params[:-1], *extra, params[-1]] if params else extra
+
+    def _plugin_options(self, ctx: click.Context) -> list[click.Parameter]:
+        state = ctx.find_object(CliState)
+        if state is None:
+            return []
+        manager = state.plugin_manager()
+        taken = {param.name for param in self.params}
+        options: list[click.Parameter] = []
+        try:
+            contributions = manager.call("run_options")
+        except Exception as exc:
+            source = getattr(exc, "drupe_source", None)
+            who = source.plugin if source else "a plugin"
+            raise PluginError(
+                f"{who} failed to contribute its drupe run options: {type(exc).__name__}: {exc}",
+                plugin=source.plugin if source else None,
+                hook="run_options",
+            ) from exc
+        for contribution in contributions:
+            for option in contribution or ():
+                if not isinstance(option, click.Parameter) or not option.name:
+                    raise PluginError(f"run_options returned {option!r}, not a click option")
+                if option.name in taken:
+                    raise PluginError(
+                        f"two drupe run options are named {option.name!r}: the kernel's "
+                        f"session flags and each plugin's flags must differ",
+                        field=option.name,
+                        hook="run_options",
+                    )
+                taken.add(option.name)
+                options.append(option)
+        return options
+
+
+def _given(ctx: click.Context, values: dict[str, Any]) -> dict[str, Any]:
+    """The plugin flags the user gave (a flag left at its default is not passed on)."""
+    from click.core import ParameterSource
+
+    return {
+        name: value
+        for name, value in values.items()
+        if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)
+    }
 
 
 # The global options are stored on the CliState by their callbacks, while click
@@ -244,6 +328,8 @@ def info(state: CliState, /, as_json: bool) -> None:
                 {"drupe": __version__, "project": project_info, "plugins": plugins}, indent=2
             )
         )
+        for error in manager.broken.values():
+            raise error
         return
     click.echo(f"drupe {__version__} (Python {sys.version.split()[0]})")
     if project_info:
@@ -260,29 +346,11 @@ def info(state: CliState, /, as_json: bool) -> None:
             click.echo(f"  {p['name']:<12} {origin}  hooks: {', '.join(p['hooks']) or '-'}")
         else:
             click.echo(f"  {p['name']:<12} {origin}  disabled ({p['disabled_by']})")
+    for error in manager.broken.values():
+        raise error  # after the report: one line naming the plugin and how to disable it
 
 
-@cli.command()
-@list_option(
-    "--pipelines", "--pipeline", "pipeline_names", help="Pipelines to run (default: __default__)."
-)
-@list_option("--tags", "-t", "tags", help="Run only nodes with any of these tags.")
-@list_option("--nodes", "-n", "node_names", help="Run only these nodes.")
-@list_option("--from-nodes", "from_nodes", help="Run from these nodes downstream.")
-@list_option("--to-nodes", "to_nodes", help="Run up to these nodes.")
-@list_option("--from-inputs", "from_inputs", help="Run from the nodes that consume these datasets.")
-@list_option("--to-outputs", "to_outputs", help="Run up to the nodes that produce these datasets.")
-@list_option(
-    "--namespaces", "--namespace", "namespaces", help="Run only nodes in these namespaces."
-)
-@click.option(
-    "--load-versions",
-    "load_versions",
-    multiple=True,
-    callback=load_versions_callback,
-    help="dataset:version to load a specific version (comma-separated, repeatable).",
-)
-@click.option("--runner", "-r", default=None, help="sequential, thread, parallel or a dotted path.")
+@cli.command(cls=RunCommand)
 @click.option(
     "--params",
     "runtime_params",
@@ -292,7 +360,6 @@ def info(state: CliState, /, as_json: bool) -> None:
 )
 @click.option("--env", "-e", default=None, help="Configuration environment.")
 @click.option("--conf-source", default=None, help="Configuration folder or archive.")
-@click.option("--only-missing-outputs", is_flag=True, help="Skip nodes whose outputs exist.")
 @click.option("--run-id", default=None, help="Use this run id instead of a generated one.")
 @pass_state
 def run(
@@ -304,13 +371,18 @@ def run(
     run_id: str | None,
     **selection: Any,
 ) -> None:
-    """Run pipelines in a new session and record it."""
+    """Run pipelines in a new session and record it.
+
+    The flags that select what runs (pipelines, nodes, tags, runner...) come
+    from the plugin that executes runs; see them below.
+    """
     started = time.perf_counter()
+    given = _given(click.get_current_context(), selection)
     session: Session
     with state.create_session(
         env=env, conf_source=conf_source, runtime_params=runtime_params
     ) as session:
-        outputs: dict[str, Any] = session.run(run_id=run_id, **selection)
+        outputs: dict[str, Any] = session.run(run_id=run_id, **given)
     elapsed = time.perf_counter() - started
     names = ", ".join(sorted(outputs)) if outputs else "none"
     click.echo(

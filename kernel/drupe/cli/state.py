@@ -49,11 +49,18 @@ class CliState:
         self._manager: PluginManager | None = None
 
     def plugin_manager(self) -> PluginManager:
-        """A manager with the enabled entry-point plugins (built once per invocation)."""
+        """A manager with the enabled entry-point plugins (built once per invocation).
+
+        It is tolerant: a plugin that fails to load is kept in
+        ``manager.broken`` (``drupe --help`` names it) and the commands of
+        the others still work. Sessions are strict: `create_session` fails
+        on a broken plugin with one line naming it.
+        """
         if self._manager is None:
             self._manager = build_plugin_manager(
                 start=(self.project_path or Path.cwd()).resolve(),
                 disable_plugins=self.disable_plugins,
+                tolerant=True,
             )
         return self._manager
 

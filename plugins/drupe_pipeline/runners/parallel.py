@@ -11,10 +11,11 @@ in-memory outputs, which the parent keeps for the nodes downstream.
 
 Workers are started with the method named by the ``DRUPE_MP_CONTEXT``
 environment variable (``fork``, ``spawn`` or ``forkserver``; default: the
-platform's). Under every method each worker first re-bootstraps the project
-(`drupe_project.init_worker`), so project code imports, and gets its own
-plugin manager (entry-point plugins and the project's ``settings.HOOKS``),
-so node and dataset hooks fire in the worker.
+platform's). Under every method each worker first re-creates the session's
+plugins from its `drupe.WorkerSpec` (`drupe.init_worker`): the project plugin
+makes the project importable there, and the worker's own plugin manager
+(entry-point plugins and the project's ``settings.HOOKS``) fires the node and
+dataset hooks in the worker.
 """
 
 from __future__ import annotations
@@ -57,25 +58,6 @@ def start_method() -> str | None:
     return method
 
 
-def worker_bootstrap(session: Any) -> Any:
-    """The project plugin's picklable worker bootstrap for ``session``, if it can make one."""
-    if session is None:
-        return None
-    try:
-        from drupe_project import WorkerBootstrap
-    except ImportError:
-        return None
-    return WorkerBootstrap.from_session(session)
-
-
-def _init_worker(bootstrap: Any) -> None:
-    """Process initializer: bootstrap the project before any task is unpickled."""
-    if bootstrap is not None:
-        from drupe_project import init_worker
-
-        init_worker(bootstrap)
-
-
 class _WorkerFailure(Exception):
     """A node's error that could not cross the process boundary as itself."""
 
@@ -85,13 +67,13 @@ def _run_in_worker(
     datasets: Mapping[str, Any],
     values: Mapping[str, Any],
     info: RunInfo,
-    bootstrap: Any,
+    spec: drupe.WorkerSpec | None,
     secrets: Mapping[str, set[str]],
 ) -> dict[str, Any]:
     """Run one node in a worker process; return its in-memory outputs."""
     hook = NO_HOOKS
-    if bootstrap is not None:
-        hook = NodeHooks(bootstrap.plugin_manager().hook)
+    if spec is not None:
+        hook = NodeHooks(drupe.worker_plugin_manager(spec).hook)
     catalog = DataCatalog(dict(datasets))
     catalog.scrub(secrets)
     for name, value in values.items():
@@ -133,14 +115,14 @@ class ParallelRunner(PoolRunner):
     ) -> None:
         workers = self.pool_size(pipeline)
         context = multiprocessing.get_context(start_method())
-        bootstrap = worker_bootstrap(session)
+        spec = session.worker_spec() if session is not None else None
         releaser = MemoryReleaser(pipeline, catalog)
 
         with ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
-            initializer=_init_worker,
-            initargs=(bootstrap,),
+            initializer=drupe.init_worker,
+            initargs=(spec,),
         ) as pool:
 
             def submit(node: Any) -> Future[Any]:
@@ -158,7 +140,7 @@ class ParallelRunner(PoolRunner):
                         datasets[name] = dataset
                 _check_picklable(node, datasets, values)
                 secrets = catalog.secrets_of(datasets)
-                return pool.submit(_run_in_worker, node, datasets, values, info, bootstrap, secrets)
+                return pool.submit(_run_in_worker, node, datasets, values, info, spec, secrets)
 
             def on_done(node: Any, outputs: dict[str, Any]) -> None:
                 for name, value in outputs.items():

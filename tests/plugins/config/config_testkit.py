@@ -26,7 +26,7 @@ def write_conf(root: Path, files: Mapping[str, str]) -> Path:
 def loader(conf: Path | str, *, env: str | None = None, params: Any = None, **args: Any) -> Any:
     """A loader through the plugin's own hook, with ``CONFIG_LOADER_ARGS`` = ``args``."""
     settings = types.SimpleNamespace(CONFIG_LOADER_ARGS=args) if args else None
-    return drupe_config.create_config_loader(
+    return drupe_config.ConfigPlugin().create_config_loader(
         project=None,
         env=env,
         conf_source=str(conf),

@@ -143,7 +143,7 @@ PARAMS = {"base/parameters.yml": "total: ${add:2, 3}\nname: ${upper:'a, b'}\n"}
 
 
 def _session_params(tmp_path: Path, *plugins: Any) -> Any:
-    all_plugins = [drupe_config, ProjectAt(tmp_path), echo_params(), *plugins]
+    all_plugins = [drupe_config.ConfigPlugin, ProjectAt(tmp_path), echo_params(), *plugins]
     with drupe.Session.create(entry_points=False, plugins=all_plugins) as session:
         return session.load_context().params
 

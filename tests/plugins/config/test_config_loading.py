@@ -30,7 +30,7 @@ TREE = {
 def test_project_conf_folder_is_read_through_a_session(tmp_path: Path) -> None:
     write_conf(tmp_path / "conf", TREE)
     with drupe.Session.create(
-        entry_points=False, plugins=[drupe_config, ProjectAt(tmp_path), echo_params()]
+        entry_points=False, plugins=[drupe_config.ConfigPlugin, ProjectAt(tmp_path), echo_params()]
     ) as session:
         context = session.load_context()
         assert context.params == {
@@ -46,13 +46,17 @@ def test_project_conf_folder_is_read_through_a_session(tmp_path: Path) -> None:
 
 def test_conf_source_setting_is_relative_to_the_project(tmp_path: Path) -> None:
     write_conf(tmp_path / "settings_conf", {"base/parameters.yml": "x: 1\n"})
-    plugins = [drupe_config, ProjectAt(tmp_path, CONF_SOURCE="settings_conf"), echo_params()]
+    plugins = [
+        drupe_config.ConfigPlugin,
+        ProjectAt(tmp_path, CONF_SOURCE="settings_conf"),
+        echo_params(),
+    ]
     with drupe.Session.create(entry_points=False, plugins=plugins) as session:
         assert session.load_context().params == {"x": 1}
 
 
 def test_project_without_conf_folder_has_empty_keys(tmp_path: Path) -> None:
-    plugins = [drupe_config, ProjectAt(tmp_path), echo_params()]
+    plugins = [drupe_config.ConfigPlugin, ProjectAt(tmp_path), echo_params()]
     with drupe.Session.create(entry_points=False, plugins=plugins, runtime_params={"a": 1}) as s:
         assert s.load_context().params == {"a": 1}
         assert s.load_context().config_loader["catalog"] == {}
@@ -229,13 +233,13 @@ def test_conf_source_that_is_missing_or_not_an_archive_fails(tmp_path: Path) -> 
 def test_conf_source_argument_of_a_session(tmp_path: Path) -> None:
     conf = write_conf(tmp_path / "elsewhere", {"base/parameters.yml": "where: elsewhere\n"})
     write_conf(tmp_path / "conf", {"base/parameters.yml": "where: project\n"})
-    plugins = [drupe_config, ProjectAt(tmp_path), echo_params()]
+    plugins = [drupe_config.ConfigPlugin, ProjectAt(tmp_path), echo_params()]
     with drupe.Session.create(entry_points=False, plugins=plugins, conf_source=conf) as session:
         assert session.load_context().params == {"where": "elsewhere"}
 
 
 def test_declares_its_settings() -> None:
-    declared = drupe_config.declare_settings()
+    declared = drupe_config.ConfigPlugin().declare_settings()
     assert declared["CONF_SOURCE"]["default"] == "conf"
     assert declared["CONFIG_LOADER_ARGS"]["type"] is dict
 

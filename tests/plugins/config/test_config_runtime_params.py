@@ -94,7 +94,7 @@ def test_bad_runtime_param_names_fail(tmp_path: Path) -> None:
 
 def test_service_session_runs_each_get_their_own_params(tmp_path: Path) -> None:
     write_conf(tmp_path / "conf", PARAMS)
-    plugins = [drupe_config, ProjectAt(tmp_path), echo_params()]
+    plugins = [drupe_config.ConfigPlugin, ProjectAt(tmp_path), echo_params()]
     with drupe.ServiceSession.create(entry_points=False, plugins=plugins) as service:
         first = service.run(runtime_params={"model.lr": 0.3})["params"]
         second = service.run(runtime_params={"model": {"depth": 9}})["params"]
@@ -106,7 +106,7 @@ def test_service_session_runs_each_get_their_own_params(tmp_path: Path) -> None:
 
 def test_session_context_params_have_runtime_params_applied(tmp_path: Path) -> None:
     write_conf(tmp_path / "conf", PARAMS)
-    plugins = [drupe_config, ProjectAt(tmp_path), echo_params()]
+    plugins = [drupe_config.ConfigPlugin, ProjectAt(tmp_path), echo_params()]
     with drupe.Session.create(
         entry_points=False, plugins=plugins, runtime_params={"seed": 5}
     ) as session:

@@ -1,4 +1,8 @@
-"""Worker processes rebuild the project and its hooks under every start method."""
+"""Worker processes rebuild the project and its hooks under every start method.
+
+The kernel carries a `drupe.WorkerSpec` across; the project plugin's
+``setup_worker`` hook makes the project importable in the worker.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import drupe
 import drupe_project
 
 OTHERS = ("config", "pipeline", "store", "serve")
@@ -41,9 +46,9 @@ PROJECT_FILES = {
         import drupe_project
 
 
-        def work(bootstrap, markers, index):
-            manager = bootstrap.plugin_manager()
-            assert manager is bootstrap.plugin_manager()  # built once per process
+        def work(spec, markers, index):
+            manager = drupe.worker_plugin_manager(spec)
+            assert manager is drupe.worker_plugin_manager(spec)  # built once per process
             run = drupe.RunRequest(
                 run_id=f"task{index}", session_id="worker", runtime_params={"markers": markers}
             )
@@ -69,16 +74,16 @@ def worker_session(make_project, session_factory):
     return root, session
 
 
-def test_the_bootstrap_describes_the_session_and_pickles(worker_session) -> None:
+def test_the_worker_spec_describes_the_session_and_pickles(worker_session) -> None:
     root, session = worker_session
 
-    bootstrap = drupe_project.WorkerBootstrap.from_session(session)
+    spec = session.worker_spec()
 
-    assert bootstrap.package_name == "worker_demo"
-    assert bootstrap.project_root == str(root.resolve())
-    assert set(OTHERS) <= set(bootstrap.disabled_plugins)
-    assert bootstrap.entry_points is True
-    assert pickle.loads(pickle.dumps(bootstrap)) == bootstrap
+    assert spec.project is not None and spec.project.package_name == "worker_demo"
+    assert spec.project.root == root.resolve()
+    assert set(OTHERS) <= set(spec.disabled_plugins)
+    assert spec.entry_points is True
+    assert pickle.loads(pickle.dumps(spec)) == spec
 
 
 @pytest.mark.parametrize("method", ["spawn", "forkserver", "fork"])
@@ -88,7 +93,7 @@ def test_workers_import_project_code_and_fire_project_hooks(
     if method not in multiprocessing.get_all_start_methods():
         pytest.fail(f"start method {method} is not available on this platform")
     root, session = worker_session
-    bootstrap = drupe_project.WorkerBootstrap.from_session(session)
+    spec = session.worker_spec()
     from worker_demo.tasks import work  # pickled by reference: workers must import it
 
     markers = tmp_path / f"markers-{method}"
@@ -106,10 +111,10 @@ def test_workers_import_project_code_and_fire_project_hooks(
         with ProcessPoolExecutor(
             max_workers=2,
             mp_context=context,
-            initializer=drupe_project.init_worker,
-            initargs=(bootstrap,),
+            initializer=drupe.init_worker,
+            initargs=(spec,),
         ) as pool:
-            results = list(pool.map(work, [bootstrap] * 4, [str(markers)] * 4, range(4)))
+            results = list(pool.map(work, [spec] * 4, [str(markers)] * 4, range(4)))
     finally:
         sys.path[:] = saved_path
         if saved_env is None:
@@ -129,15 +134,17 @@ def test_workers_import_project_code_and_fire_project_hooks(
     assert {p.read_text(encoding="utf-8") for p in markers.iterdir()} == {"fired"}
 
 
-def test_apply_in_packaged_mode_configures_by_name(tmp_path: Path) -> None:
+def test_setup_worker_in_packaged_mode_configures_by_name(tmp_path: Path) -> None:
     site = tmp_path / "site"
     (site / "packaged_worker").mkdir(parents=True)
     (site / "packaged_worker" / "__init__.py").write_text("", encoding="utf-8")
-    bootstrap = drupe_project.WorkerBootstrap(package_name="packaged_worker", source_dir=str(site))
+    sys.path.insert(0, str(site))  # installed, as a packaged project is
+    spec = drupe.WorkerSpec(
+        session_id="packaged", project=drupe.Project(package_name="packaged_worker")
+    )
 
-    project = bootstrap.apply()
+    drupe_project.ProjectPlugin().setup_worker(spec=spec, plugin_manager=None)  # type: ignore[arg-type]
 
+    project = drupe_project.configured_project()
     assert project is not None and project.package_name == "packaged_worker"
     assert project.root is None
-    assert drupe_project.configured_project() == project
-    assert bootstrap.apply() == project

@@ -20,6 +20,7 @@ import pytest
 import drupe
 import drupe_serve
 from drupe.testing import FunctionExecutor, HookRecorder, StaticConfig
+from drupe_pipeline import PipelinePlugin
 
 BASE = "http://serve.test"
 
@@ -40,7 +41,13 @@ GATES: dict[str, threading.Event] = {}
 @pytest.fixture
 def service() -> Iterator[drupe.ServiceSession]:
     session = drupe.ServiceSession.create(
-        plugins=[StaticConfig({"parameters": {"a": 1, "b": 2}}), FunctionExecutor(compute)],
+        # The stand-in executor answers execute_run first; the pipeline plugin's
+        # selection rules (validate_selection) check the request as in production.
+        plugins=[
+            PipelinePlugin,
+            StaticConfig({"parameters": {"a": 1, "b": 2}}),
+            FunctionExecutor(compute),
+        ],
         entry_points=False,
     )
     yield session
@@ -109,14 +116,14 @@ def test_malformed_json_is_400(service: drupe.ServiceSession) -> None:
 @pytest.mark.parametrize(
     ("body", "field", "words"),
     [
-        ({"tags": 3}, "tags", "list of strings"),
+        ({"tags": 3}, "tags", "list of names"),
         ({"node_names": ["a", 2]}, "node_names", "node_names[1]"),
         ({"runtime_params": [1, 2]}, "runtime_params", "object"),
         ({"load_versions": {"model": 3}}, "load_versions.model", "version string"),
         ({"only_missing_outputs": "yes"}, "only_missing_outputs", "true or false"),
         ({"runner": "my_package.runners.EvilRunner"}, "runner", "not allowed"),
         ({"run_id": "../../x"}, "run_id", "run_id"),
-        ({"pipeline": ["__default__"]}, "pipeline", "unknown field 'pipeline'"),
+        ({"pipeline": ["__default__"]}, "pipeline", "unknown run selection 'pipeline'"),
     ],
 )
 def test_wrong_types_and_unknown_fields_are_422_naming_the_field(
@@ -161,8 +168,11 @@ def test_pipeline_names_come_from_the_projects_registry(
         "serve_registry_demo",
         files={
             "src/serve_registry_demo/pipeline_registry.py": """
+                from drupe_pipeline import Pipeline
+
                 def register_pipelines():
-                    return {"__default__": object(), "ingest": object(), "report": object()}
+                    empty = Pipeline([])
+                    return {"__default__": empty, "ingest": empty, "report": empty}
             """
         },
     )
@@ -177,6 +187,7 @@ def test_pipeline_names_come_from_the_projects_registry(
 
     session = drupe.ServiceSession.create(
         plugins=[
+            PipelinePlugin,  # answers register_pipelines from the project's registry
             ThisProject(),
             StaticConfig({"parameters": {"a": 1, "b": 2}}),
             FunctionExecutor(compute),
@@ -290,7 +301,13 @@ def test_lifespan_shutdown_waits_for_the_run_then_closes_the_session() -> None:
 
 def test_a_closed_session_refuses_runs_with_503() -> None:
     session = drupe.ServiceSession.create(
-        plugins=[StaticConfig({"parameters": {"a": 1, "b": 2}}), FunctionExecutor(compute)],
+        # The stand-in executor answers execute_run first; the pipeline plugin's
+        # selection rules (validate_selection) check the request as in production.
+        plugins=[
+            PipelinePlugin,
+            StaticConfig({"parameters": {"a": 1, "b": 2}}),
+            FunctionExecutor(compute),
+        ],
         entry_points=False,
     )
     app = drupe_serve.create_app(session)

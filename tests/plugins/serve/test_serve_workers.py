@@ -141,3 +141,10 @@ def test_a_sigterm_to_every_process_at_once_is_still_one_graceful_stop(
         answer = call.result()
     assert server.process.wait(30) == 0
     assert answer.status_code == 200  # finished, not interrupted
+
+
+def test_a_stop_while_workers_are_still_starting_is_a_clean_stop(start_server: Any) -> None:
+    # Ready means one worker answered: the other may still be opening its session.
+    server = start_server("--workers", "2")
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(60) == 0, server.log.read_text()

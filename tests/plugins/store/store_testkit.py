@@ -48,7 +48,7 @@ def plugins_for(
     **store_args: Any,
 ) -> list[Any]:
     return [
-        drupe_store,
+        drupe_store.StorePlugin,
         ProjectAt(root, {"backend": backend, **store_args}),
         StaticConfig({"parameters": {"alpha": 1}}),
         FunctionExecutor(function),

@@ -85,7 +85,7 @@ def test_drupe_run_in_a_git_repository_records_commit_params_and_command(hello: 
     (run,) = record["runs"]
     assert run["status"] == "succeeded"
     assert run["outputs"] == ["stats"]
-    assert run["request"]["pipeline_names"] == []
+    assert "pipeline_names" not in run["request"]["selection"]  # only what was given
     assert "t0ps3cret" not in json.dumps(record)
     assert git(hello, "status", "--porcelain") == ""  # history never dirties the repository
 
@@ -154,7 +154,7 @@ def test_rerun_reproduces_env_params_and_selection_and_warns_on_new_commits(hell
         assert record["rerun_of"] == original["session_id"]
         assert record["env"] == "local"
         assert record["runtime_params"] == {"name": "x", "times": 2}
-        assert record["runs"][0]["request"]["to_nodes"] == ["shout"]
+        assert record["runs"][0]["request"]["selection"]["to_nodes"] == ["shout"]
         assert record["runs"][0]["outputs"] == original_record["runs"][0]["outputs"]
         assert record["cli"]["command"] == "drupe sessions rerun"
 

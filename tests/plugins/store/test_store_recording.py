@@ -46,7 +46,7 @@ def test_a_session_and_its_run_are_recorded_whole(tmp_path: Path, backend: str) 
     assert record["python_version"] == platform.python_version()
     assert record["drupe_version"] == drupe.__version__
     assert record["username"]
-    assert "drupe_store" in [p["name"] for p in record["plugins"]]
+    assert "StorePlugin" in [p["name"] for p in record["plugins"]]
     assert record["git"] is None  # tmp_path is not in a repository
     assert record["cli"] is None  # not started by the drupe command
     assert record["error"] is None
@@ -61,10 +61,10 @@ def test_a_session_and_its_run_are_recorded_whole(tmp_path: Path, backend: str) 
     assert run["runtime_params"] == {"alpha": 2, "nested": {"beta": "b"}}
     request = run["request"]
     assert request["run_id"] == run["run_id"]
-    assert request["tags"] == ["train"]
-    assert request["node_names"] == ["fit"]
-    assert request["load_versions"] == {"model": "v1"}
-    assert request["runner"] == "thread"
+    assert request["selection"]["tags"] == ["train"]
+    assert request["selection"]["node_names"] == ["fit"]
+    assert request["selection"]["load_versions"] == {"model": "v1"}
+    assert request["selection"]["runner"] == "thread"
 
 
 def test_plugin_versions_come_from_their_distributions(tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_a_failing_run_is_recorded_failed_with_its_error(tmp_path: Path, backend
     assert run["status"] == "failed"
     assert run["error"]["message"] == "diverged at epoch 3"
     assert "in explode" in run["error"]["traceback"]
-    assert run["request"]["pipeline_names"] == ["training"]
+    assert run["request"]["selection"]["pipeline_names"] == ["training"]
     assert run["outputs"] == []
 
 
@@ -167,7 +167,7 @@ def test_save_on_close_false_writes_nothing(tmp_path: Path, backend: str) -> Non
 
 
 def test_a_session_without_a_project_works_and_keeps_no_history(tmp_path: Path) -> None:
-    plugins = [drupe_store, StaticConfig(), FunctionExecutor(lambda c, r: {"x": 1})]
+    plugins = [drupe_store.StorePlugin, StaticConfig(), FunctionExecutor(lambda c, r: {"x": 1})]
     with drupe.Session.create(project_path=tmp_path, plugins=plugins, entry_points=False) as s:
         assert s.store is None
         assert s.run() == {"x": 1}
@@ -187,10 +187,10 @@ def test_an_absolute_path_option_keeps_history_outside_the_project(
 
 
 def test_a_bad_store_option_fails_the_session_with_a_clear_message(tmp_path: Path) -> None:
-    plugins = [drupe_store, ProjectAt(tmp_path, {"backend": "postgres"})]
+    plugins = [drupe_store.StorePlugin, ProjectAt(tmp_path, {"backend": "postgres"})]
     with pytest.raises(drupe.SettingsError, match=r"SESSION_STORE_ARGS\['backend'\] is 'postgres'"):
         drupe.Session.create(plugins=plugins, entry_points=False)
-    plugins = [drupe_store, ProjectAt(tmp_path, {"pth": "x.db"})]
+    plugins = [drupe_store.StorePlugin, ProjectAt(tmp_path, {"pth": "x.db"})]
     with pytest.raises(drupe.SettingsError, match=r"unknown key.*'pth'"):
         drupe.Session.create(plugins=plugins, entry_points=False)
 

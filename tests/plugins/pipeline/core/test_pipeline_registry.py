@@ -181,14 +181,17 @@ def no_configured_project():
     drupe_project.clear_configured_project()
 
 
-def test_find_pipelines_without_a_package_name_uses_the_configured_project(
+def test_find_pipelines_outside_a_session_and_a_registry_asks_for_the_package(
     project, no_configured_project
 ):
+    # The pipeline plugin never imports the project plugin: outside a session
+    # (and outside register_pipelines) it cannot know the project, even one
+    # configured with drupe_project.configure_project, and says what to pass.
     package = project(pipeline_package("solo"))
-    with pytest.raises(PipelineError, match="cannot tell which project package"):
-        find_pipelines()
     drupe_project.configure_project(package)
-    assert list(find_pipelines()) == ["__default__", "solo"]
+    with pytest.raises(PipelineError, match=r"pass it, find_pipelines\('my_package'\)"):
+        find_pipelines()
+    assert list(find_pipelines(package)) == ["__default__", "solo"]
 
 
 def test_find_pipelines_without_a_package_name_uses_the_active_session(

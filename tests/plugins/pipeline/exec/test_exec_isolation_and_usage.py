@@ -92,8 +92,8 @@ def test_disabled_project_plugin_is_named_instead_of_package_not_found(tmp_path:
     done = cli(root, "-p", "no:project", "run")
     assert done.returncode != 0
     assert (
-        "no plugin answers find_project: is the bundled 'project' plugin (drupe_project) "
-        "disabled?" in done.stderr
+        "no plugin answers find_project, so this session has no project: is the bundled "
+        "'project' plugin (drupe_project) disabled?" in done.stderr
     )
     assert "Package name not found" not in done.stderr
     assert "Traceback" not in done.stderr

@@ -172,7 +172,7 @@ def test_without_a_project_the_run_says_package_name_not_found(tmp_path: Path) -
             project_path=tmp_path,
             save_on_close=False,
             entry_points=False,
-            plugins=[drupe_project, drupe_pipeline, StaticConfig()],
+            plugins=[drupe_project.ProjectPlugin, drupe_pipeline.PipelinePlugin, StaticConfig()],
         ) as session,
         pytest.raises(drupe.ProjectError, match="Package name not found"),
     ):

@@ -1,0 +1,226 @@
+"""`RunSelection`: what a run selects, defined once for the Python API, the CLI, serve and reruns.
+
+The kernel forwards the keyword arguments of ``session.run()`` unread
+(``run.selection``). This class gives them meaning: each field is one
+keyword argument of ``run()``, and its metadata says which ``drupe run``
+flags set it, so the flags (`run_options`), the checks (`from_mapping`,
+called by the ``validate_selection`` hook before the run starts) and what
+executes can never disagree. ``drupe serve``'s request body and ``drupe
+sessions rerun`` pass the same keys to ``run()`` and are checked here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from drupe_pipeline.errors import SelectionError
+
+#: Other spellings accepted for a field: Kedro's ``pipeline_name``, serve's ``pipelines``.
+ALIASES = {"pipeline_name": "pipeline_names", "pipelines": "pipeline_names"}
+
+
+def _flags(*decls: str, help: str, kind: str = "names") -> dict[str, Any]:
+    return {"flags": decls, "help": help, "kind": kind}
+
+
+def _names(field: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value else ()
+    if isinstance(value, Iterable) and not isinstance(value, Mapping):
+        names: list[str] = []
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not item:
+                raise SelectionError(
+                    f"{field}[{index}] must be a non-empty name, not {_kind(item)}", field=field
+                )
+            names.append(item)
+        return tuple(dict.fromkeys(names))
+    raise SelectionError(f"{field} must be a list of names, not {_kind(value)}", field=field)
+
+
+def _versions(field: str, value: Any) -> Mapping[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise SelectionError(
+            f"{field} must map dataset names to versions, not {_kind(value)}", field=field
+        )
+    for name, version in value.items():
+        if not isinstance(name, str) or not isinstance(version, str) or not version:
+            raise SelectionError(
+                f"{field}.{name} must be a version string, not {_kind(version)}",
+                field=f"{field}.{name}",
+            )
+    return dict(value)
+
+
+def _flag(field: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SelectionError(f"{field} must be true or false, not {_kind(value)}", field=field)
+    return value
+
+
+def _runner(field: str, value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        raise SelectionError(f"{field} must name a runner, not an empty string", field=field)
+    return value  # a name, a dotted path, a runner class or object: resolved when the run starts
+
+
+_CHECKS = {"names": _names, "versions": _versions, "flag": _flag, "runner": _runner}
+
+
+@attrs.frozen(kw_only=True)
+class RunSelection:
+    """The pipeline plugin's selection: which pipelines, which of their nodes, which runner.
+
+    Filters combine with AND, the names of one filter with OR, as in Kedro
+    (``tags=("a", "b")`` selects nodes tagged a or b). An empty tuple means
+    "no filter"; no pipeline name means ``__default__``.
+    """
+
+    pipeline_names: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=_flags(
+            "--pipelines", "--pipeline", help="Pipelines to run (default: __default__)."
+        ),
+    )
+    tags: tuple[str, ...] = attrs.field(
+        default=(), metadata=_flags("--tags", "-t", help="Run only nodes with any of these tags.")
+    )
+    node_names: tuple[str, ...] = attrs.field(
+        default=(), metadata=_flags("--nodes", "-n", help="Run only these nodes.")
+    )
+    from_nodes: tuple[str, ...] = attrs.field(
+        default=(), metadata=_flags("--from-nodes", help="Run from these nodes downstream.")
+    )
+    to_nodes: tuple[str, ...] = attrs.field(
+        default=(), metadata=_flags("--to-nodes", help="Run up to these nodes.")
+    )
+    from_inputs: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=_flags("--from-inputs", help="Run from the nodes that consume these datasets."),
+    )
+    to_outputs: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=_flags("--to-outputs", help="Run up to the nodes that produce these datasets."),
+    )
+    namespaces: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=_flags("--namespaces", "--namespace", help="Run only nodes in these namespaces."),
+    )
+    load_versions: Mapping[str, str] = attrs.field(
+        factory=dict,
+        metadata=_flags(
+            "--load-versions",
+            help="dataset:version to load a specific version (comma-separated, repeatable).",
+            kind="versions",
+        ),
+    )
+    runner: Any = attrs.field(
+        default=None,
+        metadata=_flags(
+            "--runner", "-r", help="sequential, thread, parallel or a dotted path.", kind="runner"
+        ),
+    )
+    only_missing_outputs: bool = attrs.field(
+        default=False,
+        metadata=_flags(
+            "--only-missing-outputs", help="Skip nodes whose outputs exist.", kind="flag"
+        ),
+    )
+
+    @classmethod
+    def from_mapping(cls, selection: Mapping[str, Any]) -> RunSelection:
+        """Check ``run.selection`` (or ``run()``'s keyword arguments) and build the selection.
+
+        Raises `SelectionError` (a usage error, exit status 2) with ``field``
+        naming the first unknown key or badly typed value.
+        """
+        fields = attrs.fields_dict(cls)
+        values: dict[str, Any] = {}
+        for key, value in selection.items():
+            name = ALIASES.get(key, key)
+            spec = fields.get(name)
+            if spec is None:
+                known = ", ".join(sorted(fields))
+                raise SelectionError(
+                    f"unknown run selection {key!r}: the pipeline plugin understands {known}",
+                    field=key,
+                )
+            if name in values:
+                raise SelectionError(
+                    f"{key!r} and {name!r} select the same thing: give one of them", field=key
+                )
+            values[name] = _CHECKS[spec.metadata["kind"]](key, value)
+        return cls(**values)
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The fields that differ from their defaults (what the run record keeps)."""
+        defaults = RunSelection()
+        return {
+            field.name: getattr(self, field.name)
+            for field in attrs.fields(RunSelection)
+            if getattr(self, field.name) != getattr(defaults, field.name)
+        }
+
+    def filters(self) -> dict[str, tuple[str, ...]]:
+        """The node filters given, as `Pipeline.filter` keywords (empty: no filter)."""
+        given = {
+            "tags": self.tags,
+            "from_nodes": self.from_nodes,
+            "to_nodes": self.to_nodes,
+            "node_names": self.node_names,
+            "from_inputs": self.from_inputs,
+            "to_outputs": self.to_outputs,
+            "node_namespaces": self.namespaces,
+        }
+        return {name: value for name, value in given.items() if value}
+
+
+def run_options() -> list[Any]:
+    """The ``drupe run`` flags, one per `RunSelection` field, built from its metadata.
+
+    List flags take comma-separated values and may be repeated.
+    """
+    import click
+
+    from drupe.cli import load_versions_callback, split_names
+
+    options: list[Any] = []
+    for field in attrs.fields(RunSelection):
+        meta = field.metadata
+        decls = [*meta["flags"], field.name]
+        kind = meta["kind"]
+        if kind == "names":
+            option = click.Option(decls, multiple=True, callback=split_names, help=meta["help"])
+        elif kind == "versions":
+            option = click.Option(
+                decls, multiple=True, callback=load_versions_callback, help=meta["help"]
+            )
+        elif kind == "flag":
+            option = click.Option(decls, is_flag=True, help=meta["help"])
+        else:
+            option = click.Option(decls, default=None, help=meta["help"])
+        options.append(option)
+    return options
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return type(value).__name__
