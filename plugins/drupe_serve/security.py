@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import os
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
@@ -30,6 +31,8 @@ from typing import Any
 import drupe
 from drupe_serve.errors import ServeError
 from drupe_serve.outputs import dumps
+
+_log = logging.getLogger("drupe_serve")
 
 #: The environment variable holding the token (when no --token-file is given).
 TOKEN_ENV = "DRUPE_SERVE_TOKEN"
@@ -58,9 +61,14 @@ def read_token_file(path: str | os.PathLike[str]) -> str:
     """The token in ``path`` (surrounding whitespace dropped); `drupe.UsageError` if unusable."""
     try:
         token = Path(path).read_text(encoding="utf-8").strip()
+        mode = Path(path).stat().st_mode
     except (OSError, UnicodeDecodeError) as exc:
         raise drupe.UsageError(f"--token-file {path}: cannot be read ({exc})") from None
     check_token(token, f"--token-file {path}")
+    if mode & 0o077:
+        _log.warning(
+            "--token-file %s can be read by other users (mode %o): chmod 600 it", path, mode & 0o777
+        )
     return token
 
 
