@@ -15,10 +15,12 @@ before it finished, cannot be killed in its thread. So:
 * the store gets the record a finished run would have (``failed`` with
   ``RunTimeout``, or ``interrupted`` with the reason), written here, also for
   a queued run that never started (which then never starts);
-* `RunStops`, registered on the session as a plugin, raises at the run's
-  next node boundary (before or after a node), so the thread ends soon and
-  the store's own record of it agrees: a timed-out run ends ``failed`` with
-  ``RunTimeout``. A process that stops exits without waiting for it.
+* `RunStops`, registered on the session as a plugin, acts at the run's next
+  node boundary (before or after a node): a timed-out run raises
+  `RunTimeout` there, so its thread ends soon and the store's own record of
+  it agrees (``failed``, ``RunTimeout``); an interrupted run's thread stops
+  there for good, writing nothing more, while the process exits without
+  waiting for it (see server.py).
 """
 
 from __future__ import annotations
