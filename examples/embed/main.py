@@ -1,10 +1,12 @@
-"""Embedding the bare drupe kernel: no entry points, no project on disk, two explicit plugins.
+"""Embedding the bare drupe kernel: no entry points, no project on disk, explicit plugins.
 
 A framework that wants drupe's session lifecycle (ids, hooks, current
-session, service-session isolation) without any of the bundled plugins
-registers exactly the plugins it needs. Here one answers
-``create_config_loader`` from a dict and one answers ``execute_run`` by
-calling plain functions in order.
+session, service-session isolation) without the bundled plugins registers
+exactly the plugins it needs. First, one answers ``create_config_loader``
+from a dict and one answers ``execute_run`` by calling plain functions in
+order. Then the bundled pipeline plugin (nodes, catalog, runners) runs
+pipelines held in memory: a plugin of ours answers its ``register_pipelines``
+hook, so no project, registry module or entry point is involved.
 
 Run it with ``python examples/embed/main.py``.
 """
@@ -52,6 +54,29 @@ def shout(text: str) -> str:
     return text.upper()
 
 
+class InMemoryPipelines:
+    """Gives the pipeline plugin our pipelines (its ``register_pipelines`` hook)."""
+
+    @drupe.hookimpl
+    def register_pipelines(self) -> dict[str, Any]:
+        from drupe_pipeline import node, pipeline
+
+        scale = node(lambda x, factor: x * factor, ["params:x", "params:factor"], "scaled")
+        label = node(lambda scaled: f"x scaled is {scaled}", "scaled", "label", name="label")
+        return {"__default__": pipeline([scale, label])}
+
+
+def run_bundled_pipeline_plugin() -> None:
+    """The bundled pipeline plugin, embedded: no project, pipelines from memory."""
+    from drupe_pipeline import PipelinePlugin
+
+    plugins = [PipelinePlugin, DictConfig({"x": 3, "factor": 2}), InMemoryPipelines()]
+    with drupe.Session.create(plugins=plugins, entry_points=False) as session:
+        print(session.run(to_nodes=["label"], runner="thread")["label"])
+    with drupe.ServiceSession.create(plugins=plugins, entry_points=False) as service:
+        print(service.run(runtime_params={"factor": 10})["label"])
+
+
 def main() -> None:
     plugins = [DictConfig({"greeting": "hello", "name": "world"}), Steps(greeting, shout)]
 
@@ -74,6 +99,8 @@ def main() -> None:
     for name in sorted(results):
         assert name.upper() in results[name], results
         print(results[name])
+
+    run_bundled_pipeline_plugin()
 
 
 if __name__ == "__main__":

@@ -119,6 +119,11 @@ def entry_point_plugins() -> tuple[EntryPointPlugin, ...]:
     return cached
 
 
+def entry_point_scan_key() -> str:
+    """What the entry-point scan depends on (interpreter, ``sys.path``, folder times)."""
+    return _scan_key()
+
+
 def _scan_key() -> str:
     parts = [sys.executable, sys.version]
     cwd = os.getcwd()
@@ -282,6 +287,8 @@ class PluginManager(pluggy.PluginManager):
         self._families: list[tuple[tuple[str, ...], str]] = []
         #: Entry-point plugins that failed to load in a tolerant manager, by name.
         self.broken: dict[str, PluginError] = {}
+        #: Plugins registered from a class, by name: a session's copy makes new instances.
+        self._classes: dict[str, type] = {}
         #: Whether this manager loaded the ``drupe.plugins`` entry points (workers repeat it).
         self.loaded_entry_points = False
         if os.environ.get(TRACE_ENV_VAR, "").strip().lower() in {"1", "true", "yes", "on"}:
@@ -380,9 +387,10 @@ class PluginManager(pluggy.PluginManager):
         A class is instantiated once for this manager, so a plugin written as
         a class gets per-session state for free.
         """
-        if isinstance(plugin, type):
+        plugin_class = plugin if isinstance(plugin, type) else None
+        if plugin_class is not None:
             try:
-                plugin = plugin()
+                plugin = plugin_class()
             except Exception as exc:
                 raise PluginError(
                     f"plugin {name or plugin.__name__!r} ({_origin(distribution, version)}) "
@@ -413,6 +421,8 @@ class PluginManager(pluggy.PluginManager):
                 plugin=name,
             )
         self._infos[name] = PluginInfo(name, distribution, version, source, True, hooks)
+        if plugin_class is not None:
+            self._classes[name] = plugin_class
         return plugin
 
     def _default_name(self, plugin: Any) -> str:
@@ -428,7 +438,12 @@ class PluginManager(pluggy.PluginManager):
         return name
 
     def finalize(self) -> None:
-        """Let plugins add their hook specs, then reject implementations of unknown hooks."""
+        """Let plugins add their hook specs, then reject implementations of unknown hooks.
+
+        Plugins registered after this (settings ``HOOKS``, the explicit
+        plugins of a session copied from a template) get ``add_hookspecs``
+        at registration, since the call is historic; `validate` checks them.
+        """
         if self._finalized:
             return
         self._finalized = True
@@ -469,6 +484,61 @@ class PluginManager(pluggy.PluginManager):
             plugin = self.get_plugin(name)
             if plugin is not None:
                 self._infos[name] = info._replace(hooks=self._hook_names(plugin))
+
+    # -- per-session copies (see drupe.plugin_template) -----------------------
+
+    def plugin_factories(self) -> dict[str, type]:
+        """The plugins registered from a class, by name (each copy instantiates them anew)."""
+        return dict(self._classes)
+
+    def copy_for_session(self, factories: Mapping[str, Any]) -> PluginManager:
+        """A new manager with this one's plugins, specs and validation, without inspecting again.
+
+        Plugins named in ``factories`` get a new instance and their hook
+        implementations are bound to it; other plugins (modules, objects) are
+        shared. Every hook caller and implementation list is new, so what the
+        copy registers, disables or monitors never reaches this manager.
+        """
+        from drupe.plugin_template import copy_impl
+
+        new = PluginManager.__new__(PluginManager)
+        # pluggy's own state (what pluggy.PluginManager.__init__ sets).
+        new.project_name = self.project_name  # type: ignore[misc]
+        new._name2plugin = {}  # type: ignore[misc]
+        new._plugin_distinfo = []  # type: ignore[misc]
+        new.hook = pluggy.HookRelay()  # type: ignore[misc]
+        new.trace = self.trace.root.get("pluginmanage")  # type: ignore[misc]
+        new._inner_hookexec = self._inner_hookexec
+        # drupe's.
+        new._infos = dict(self._infos)
+        new._finalized = self._finalized
+        new.loaded_entry_points = self.loaded_entry_points
+        new._families = list(self._families)
+        new.broken = dict(self.broken)
+        new._classes = dict(self._classes)
+        fresh: dict[int, Any] = {}
+        for name, plugin in self._name2plugin.items():
+            factory = factories.get(name)
+            instance = factory() if factory is not None else plugin
+            new._name2plugin[name] = instance
+            fresh[id(plugin)] = instance
+        for hook_name, caller in vars(self.hook).items():
+            if not isinstance(caller, pluggy.HookCaller):
+                continue
+            copied = pluggy.HookCaller(hook_name, new._hookexec)
+            copied.spec = caller.spec
+            for impl in caller._hookimpls:
+                instance = fresh[id(impl.plugin)]
+                copied._hookimpls.append(
+                    impl if instance is impl.plugin else copy_impl(impl, instance)
+                )
+            if caller._call_history is not None:
+                copied._call_history = [
+                    ({k: new if v is self else v for k, v in kwargs.items()}, result)
+                    for kwargs, result in caller._call_history
+                ]
+            setattr(new.hook, hook_name, copied)
+        return new
 
     def _family_owner(self, hook_name: str) -> str | None:
         for patterns, owner in self._families:
@@ -680,15 +750,31 @@ def build_plugin_manager(
     """
     from drupe._pyproject import project_disable_list
 
-    manager = PluginManager()
     if entry_points:
+        from drupe.plugin_template import manager_from_template
+
         blocklist = Blocklist.from_sources(
             explicit=disable_plugins, project_list=project_disable_list(start)
         )
-        manager.load_entry_points(blocklist, tolerant=tolerant)
+
+        def build() -> PluginManager:
+            template = PluginManager()
+            template.load_entry_points(blocklist, tolerant=tolerant)
+            template.finalize()
+            return template
+
+        # The entry-point set is built and validated once per process; the
+        # session's copy has its own plugin instances.
+        manager = manager_from_template(blocklist, tolerant=tolerant, build=build)
+    else:
+        manager = PluginManager()
+    copied = manager._finalized
     for plugin in plugins:
         manager.register_plugin(plugin)
-    manager.finalize()
+    if not copied:
+        manager.finalize()
+    elif plugins:
+        manager.validate()  # the copy was validated; what was added here is checked now
     return manager
 
 

@@ -128,7 +128,7 @@ class ConfigPlugin:
         )
 
 
-def plugin_resolvers(plugin_manager: Any) -> dict[str, Callable[..., Any]]:
+def plugin_resolvers(plugin_manager: pluggy.PluginManager | None) -> dict[str, Callable[..., Any]]:
     """Resolvers every plugin returned from ``config_resolvers``; a name used twice fails."""
     caller = getattr(getattr(plugin_manager, "hook", None), "config_resolvers", None)
     if caller is None:

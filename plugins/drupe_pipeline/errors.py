@@ -18,11 +18,12 @@ class PipelineError(drupe.RunError):
     """A node, pipeline, modular pipeline, registry or filter is defined or used wrongly."""
 
 
-class SelectionError(PipelineError):
+class SelectionError(PipelineError, drupe.UsageError):
     """A run selects pipelines, nodes, tags, namespaces or datasets that do not exist.
 
     Found before any node runs, and fixed in the command line or the call
-    (bad usage): the CLI exits with status 2, as for any usage error.
+    (bad usage): a `drupe.UsageError` too, so the CLI exits with status 2 and
+    ``drupe serve`` answers 422, naming ``field``.
     """
 
     exit_code = 2

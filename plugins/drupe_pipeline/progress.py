@@ -12,7 +12,10 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    import drupe
 
 log = logging.getLogger("drupe_pipeline")
 
@@ -108,7 +111,7 @@ class TerminalProgress(Progress):
         self._stream.flush()
 
 
-def progress_for(session: Any) -> Progress:
+def progress_for(session: drupe.AbstractSession | None) -> Progress:
     """The progress reporter for a run of ``session``.
 
     Under the ``drupe`` command (the session carries CLI metadata): a live

@@ -141,6 +141,8 @@ class RunSelection:
         Raises `SelectionError` (a usage error, exit status 2) with ``field``
         naming the first unknown key or badly typed value.
         """
+        if not selection:
+            return _EVERYTHING
         fields = attrs.fields_dict(cls)
         values: dict[str, Any] = {}
         for key, value in selection.items():
@@ -161,11 +163,10 @@ class RunSelection:
 
     def to_mapping(self) -> dict[str, Any]:
         """The fields that differ from their defaults (what the run record keeps)."""
-        defaults = RunSelection()
         return {
             field.name: getattr(self, field.name)
             for field in attrs.fields(RunSelection)
-            if getattr(self, field.name) != getattr(defaults, field.name)
+            if getattr(self, field.name) != getattr(_EVERYTHING, field.name)
         }
 
     def filters(self) -> dict[str, tuple[str, ...]]:
@@ -180,6 +181,10 @@ class RunSelection:
             "node_namespaces": self.namespaces,
         }
         return {name: value for name, value in given.items() if value}
+
+
+#: The default selection (everything in ``__default__``, the default runner).
+_EVERYTHING = RunSelection()
 
 
 def run_options() -> list[Any]:

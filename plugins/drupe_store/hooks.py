@@ -71,6 +71,7 @@ class StorePlugin:
         try:
             outcome = yield
         except Exception as exc:
+            session.plugin_manager.attribute(exc, "after_run")  # name the plugin in the record
             self._run_finished(run, outputs=outputs, hook_error=("after_run", exc))
             raise
         self._run_finished(run, outputs=outputs)
@@ -91,6 +92,7 @@ class StorePlugin:
         try:
             outcome = yield
         except Exception as exc:
+            session.plugin_manager.attribute(exc, "after_close")
             if recorder is not None:
                 recorder.closed(session.exception, hook_error=("after_close", exc))
             raise

@@ -20,9 +20,11 @@ def test_embed_example_runs_a_session_and_isolated_service_runs(tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("HELLO, WORLD! (SESSION ")
-    assert [line.split(",")[1].split("!")[0].strip() for line in lines[1:]] == [
+    assert [line.split(",")[1].split("!")[0].strip() for line in lines[1:4]] == [
         "ADA",
         "GRACE",
         "LINUS",
     ]
+    # The bundled pipeline plugin on pipelines held in memory, without a project.
+    assert lines[4:] == ["x scaled is 6", "x scaled is 30"]
     assert not (tmp_path / ".drupe").exists()  # nothing persisted without a store plugin

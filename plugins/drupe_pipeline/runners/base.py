@@ -53,7 +53,7 @@ class AbstractRunner(ABC):
         *,
         run_id: str = "",
         session_id: str = "",
-        session: Any = None,
+        session: drupe.AbstractSession | None = None,
         progress: Progress | None = None,
     ) -> dict[str, Any]:
         """Run ``pipeline`` against ``catalog``; return its free outputs.
@@ -102,7 +102,7 @@ class AbstractRunner(ABC):
         hook: Any,
         info: RunInfo,
         *,
-        session: Any,
+        session: drupe.AbstractSession | None,
         progress: Progress,
     ) -> None:
         """Run every node of ``pipeline``, each after the nodes it depends on."""

@@ -110,7 +110,7 @@ class ParallelRunner(PoolRunner):
         hook: Any,
         info: RunInfo,
         *,
-        session: Any,
+        session: drupe.AbstractSession | None,
         progress: Progress,
     ) -> None:
         workers = self.pool_size(pipeline)

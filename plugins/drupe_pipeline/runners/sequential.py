@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drupe_pipeline.catalog import DataCatalog
 from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress
 from drupe_pipeline.runners.base import AbstractRunner, MemoryReleaser
 from drupe_pipeline.runners.node_run import RunInfo, run_node
+
+if TYPE_CHECKING:
+    import drupe
 
 
 class SequentialRunner(AbstractRunner):
@@ -22,7 +25,7 @@ class SequentialRunner(AbstractRunner):
         hook: Any,
         info: RunInfo,
         *,
-        session: Any,
+        session: drupe.AbstractSession | None,
         progress: Progress,
     ) -> None:
         releaser = MemoryReleaser(pipeline, catalog)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import contextvars
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drupe_pipeline.catalog import DataCatalog
 from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress
 from drupe_pipeline.runners.base import MemoryReleaser, PoolRunner, run_scheduled
 from drupe_pipeline.runners.node_run import RunInfo, run_node
+
+if TYPE_CHECKING:
+    import drupe
 
 
 class ThreadRunner(PoolRunner):
@@ -35,7 +38,7 @@ class ThreadRunner(PoolRunner):
         hook: Any,
         info: RunInfo,
         *,
-        session: Any,
+        session: drupe.AbstractSession | None,
         progress: Progress,
     ) -> None:
         workers = self.pool_size(pipeline)

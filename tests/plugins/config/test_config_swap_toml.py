@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+import drupe.testing
+
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "plugins" / "drupe-toml-config"
 
@@ -82,3 +84,28 @@ def test_yaml_project_still_gets_the_yaml_loader(site: Path, tmp_path: Path) -> 
     (conf / "base").mkdir(parents=True)
     (conf / "base" / "parameters.yml").write_text("lr: 1e-3\n")
     assert _run(site, conf) == "drupe_config.loader {'lr': 0.001}"
+
+
+def test_the_examples_executor_adds_its_own_drupe_run_flag(site: Path, tmp_path: Path) -> None:
+    root = drupe.testing.write_project(tmp_path / "proj", "toml_report")
+    _conf(tmp_path / "proj")
+    environment = {**os.environ, "PYTHONPATH": str(site)}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "drupe", *args],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=120,
+        )
+
+    helped = cli("run", "--help")
+    assert "--show-params" in helped.stdout and "--tags" in helped.stdout
+    shown = cli("run", "--show-params", "--params", "lr=0.9")
+    assert shown.returncode == 0, shown.stderr
+    assert "free outputs: parameters" in shown.stderr
+    mixed = cli("run", "--show-params", "--tags", "x")
+    assert mixed.returncode == 2 and "'tags' means nothing" in mixed.stderr
+    assert "--show-params" not in cli("-p", "no:params_report", "run", "--help").stdout

@@ -4,6 +4,10 @@ Layout: ``<project>/conf/base/<key>.toml`` then ``<project>/conf/<env>/<key>.tom
 (env from the argument, else ``DRUPE_ENV``, else ``local``); an env file's
 top-level tables replace base's. Runtime parameters are deep-merged over
 ``parameters``.
+
+The entry point names the class `TomlConfig`: drupe builds one instance per
+session. The distribution ships a second plugin, `drupe_toml_config.report`,
+an executor with a ``drupe run`` flag of its own.
 """
 
 from __future__ import annotations
@@ -79,20 +83,24 @@ class TomlConfigLoader(Mapping[str, Any]):
         return TomlConfigLoader(self._files, runtime_params)
 
 
-@drupe.hookimpl(tryfirst=True)
-def create_config_loader(
-    project: drupe.Project | None,
-    env: str | None,
-    conf_source: str | None,
-    runtime_params: Mapping[str, Any],
-) -> TomlConfigLoader | None:
-    if conf_source is not None:
-        conf = Path(conf_source)
-    elif project is not None and project.root is not None:
-        conf = project.root / "conf"
-    else:
-        return None  # nothing to read: let another plugin answer
-    if not any(conf.glob("*/*.toml")):
-        return None  # not a TOML project: let the YAML loader answer
-    run_env = env or os.environ.get("DRUPE_ENV") or "local"
-    return TomlConfigLoader.read(conf, run_env, runtime_params)
+class TomlConfig:
+    """The plugin: answers ``create_config_loader`` for projects whose conf/ holds TOML."""
+
+    @drupe.hookimpl(tryfirst=True)
+    def create_config_loader(
+        self,
+        project: drupe.Project | None,
+        env: str | None,
+        conf_source: str | None,
+        runtime_params: Mapping[str, Any],
+    ) -> TomlConfigLoader | None:
+        if conf_source is not None:
+            conf = Path(conf_source)
+        elif project is not None and project.root is not None:
+            conf = project.root / "conf"
+        else:
+            return None  # nothing to read: let another plugin answer
+        if not any(conf.glob("*/*.toml")):
+            return None  # not a TOML project: let the YAML loader answer
+        run_env = env or os.environ.get("DRUPE_ENV") or "local"
+        return TomlConfigLoader.read(conf, run_env, runtime_params)

@@ -1,0 +1,95 @@
+"""Sessions copy a per-process template of the entry-point plugins, and share no state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import drupe
+from drupe import plugin_template
+from drupe.plugin_manager import Blocklist, PluginManager, build_plugin_manager
+from drupe.testing import HookRecorder, StaticConfig
+
+
+def _impls(manager: PluginManager) -> dict[str, list[str]]:
+    return {
+        name: [impl.plugin_name for impl in getattr(manager.hook, name).get_hookimpls()]
+        for name in sorted(vars(manager.hook))
+    }
+
+
+def test_a_copy_answers_exactly_like_a_manager_built_from_scratch(tmp_path: Path) -> None:
+    copied = build_plugin_manager(start=tmp_path)
+    scratch = PluginManager()
+    scratch.load_entry_points(Blocklist.from_sources(project_list=()))
+    scratch.finalize()
+    assert _impls(copied) == _impls(scratch)
+    assert [i.name for i in copied.plugin_infos()] == [i.name for i in scratch.plugin_infos()]
+    for name in vars(scratch.hook):
+        assert getattr(copied.hook, name).has_spec() == getattr(scratch.hook, name).has_spec()
+
+
+def test_each_session_gets_its_own_instances_of_class_plugins(tmp_path: Path) -> None:
+    one = build_plugin_manager(start=tmp_path)
+    two = build_plugin_manager(start=tmp_path)
+    for name in ("pipeline", "store", "config"):
+        first, second = one.get_plugin(name), two.get_plugin(name)
+        assert type(first) is type(second)
+        assert first is not second
+        # Each copy's implementations are bound to its own instance.
+        for impl in one.get_hookcallers(first) or []:
+            for hook_impl in impl.get_hookimpls():
+                if hook_impl.plugin_name == name:
+                    assert hook_impl.plugin is first
+                    assert getattr(hook_impl.function, "__self__", first) is first
+
+
+class Late:
+    @drupe.hookimpl
+    def before_run(self) -> None:
+        """Registered by one session only."""
+
+
+def test_what_one_session_registers_or_disables_never_reaches_another(tmp_path: Path) -> None:
+    one = build_plugin_manager(start=tmp_path, plugins=[Late()])
+    one.disable("store", "test")
+    two = build_plugin_manager(start=tmp_path)
+    assert "Late" in [i.plugin_name for i in one.hook.before_run.get_hookimpls()]
+    assert "Late" not in [i.plugin_name for i in two.hook.before_run.get_hookimpls()]
+    assert one.get_plugin("store") is None
+    assert two.get_plugin("store") is not None
+
+
+def test_state_on_a_plugin_instance_stays_in_its_session(tmp_path: Path) -> None:
+    plugins: list[Any] = [StaticConfig({"parameters": {}})]
+    with drupe.Session.create(tmp_path, plugins=plugins, save_on_close=False) as one:
+        one_store = one.plugin_manager.get_plugin("config")
+        one_store.marker = "one"  # type: ignore[union-attr]
+        with drupe.Session.create(tmp_path, plugins=plugins, save_on_close=False) as two:
+            assert not hasattr(two.plugin_manager.get_plugin("config"), "marker")
+
+
+def test_hook_monitoring_of_one_copy_sees_only_its_own_calls(tmp_path: Path) -> None:
+    recorder = HookRecorder()
+    watched = build_plugin_manager(start=tmp_path, plugins=[recorder])
+    other = build_plugin_manager(start=tmp_path)
+    other.hook.before_run(session=None, run=None)
+    assert recorder.named("before_run") == []
+    watched.hook.before_run(session=None, run=None)
+    assert len(recorder.named("before_run")) == 1
+
+
+def test_templates_are_bounded_and_keyed_by_the_blocked_names(tmp_path: Path) -> None:
+    plugin_template.clear()
+    for index in range(plugin_template.TEMPLATE_CACHE_SIZE + 3):
+        build_plugin_manager(start=tmp_path, disable_plugins=[f"nothing{index}"])
+    assert len(plugin_template._templates) == plugin_template.TEMPLATE_CACHE_SIZE
+    blocked = build_plugin_manager(start=tmp_path, disable_plugins=["serve"])
+    assert blocked.get_plugin("serve") is None
+    assert build_plugin_manager(start=tmp_path).get_plugin("serve") is not None
+
+
+def test_the_copy_is_in_use_with_this_pluggy() -> None:
+    # If a pluggy release changes the objects the copy relies on, managers are
+    # built from scratch (correct, slower); this says which path runs here.
+    assert plugin_template.supported()
