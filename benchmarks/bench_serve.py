@@ -11,6 +11,9 @@ SQLite store included) it prints:
   is a bare asyncio HTTP/1.1 client in its own process, so it takes as
   little CPU from the server as possible; on a 2-core machine it still
   takes some, which lowers the ratio;
+* the server's CPU time per request in each case: equal figures mean a
+  second worker adds a core's worth of capacity, whatever else the machine
+  was doing when the rates were measured;
 * the cost of the checks added to every request (token, ``Host``,
   ``Origin``, content type, body limits), measured in process on the same
   request: microseconds per request, and that time as a share of one
@@ -107,7 +110,23 @@ def wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("drupe serve did not start")
 
 
-def serve_rate(project: Path, workers: int, args: argparse.Namespace) -> float:
+def _cpu_seconds(root: int) -> float:
+    """CPU time (user + system) used so far by ``root`` and its children (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if root in (pid, ppid):
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def serve_rate(project: Path, workers: int, args: argparse.Namespace) -> tuple[float, float]:
+    """Median requests/s, and the server's CPU milliseconds per request over all batches."""
     port = free_port()
     server = subprocess.Popen(
         [
@@ -132,13 +151,16 @@ def serve_rate(project: Path, workers: int, args: argparse.Namespace) -> float:
     )
     try:
         wait_ready(port, server)
+        cpu_before = _cpu_seconds(server.pid)
         done = subprocess.run(
             [sys.executable, __file__, "--client", str(port), str(args.requests), str(args.repeat)],
             capture_output=True,
             text=True,
             check=True,
         )
-        return statistics.median(float(line) for line in done.stdout.split())
+        cpu = _cpu_seconds(server.pid) - cpu_before
+        served = CLIENTS * (3 + args.requests * args.repeat)
+        return statistics.median(float(line) for line in done.stdout.split()), cpu * 1000 / served
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(60)
@@ -198,15 +220,17 @@ def main() -> None:
         "--no-store", action="store_true", help="serve without the store (no SQLite writes)"
     )
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         project = hello_copy(Path(tmp))
-        one = serve_rate(project, 1, args)
-        two = serve_rate(project, 2, args)
+        one, one_cpu = serve_rate(project, 1, args)
+        two, two_cpu = serve_rate(project, 2, args)
     cost = check_cost_us()
     per_request_us = 1e6 / one
     print(f"cpus: {os.cpu_count()}")
-    print(f"--workers 1: {one:8.1f} requests/s  (32 clients)")
-    print(f"--workers 2: {two:8.1f} requests/s  (32 clients)")
+    print(f"load average before: {load:.1f} (other work on the machine lowers 2/1)")
+    print(f"--workers 1: {one:8.1f} requests/s  (32 clients), {one_cpu:.2f} CPU ms per request")
+    print(f"--workers 2: {two:8.1f} requests/s  (32 clients), {two_cpu:.2f} CPU ms per request")
     print(f"ratio 2/1:   {two / one:8.2f}  (target >= 1.6)")
     print(
         f"checks:      {cost:8.1f} us per request = {cost / per_request_us:.2%} of a request's "
