@@ -679,11 +679,23 @@ class PluginManager(pluggy.PluginManager):
         if hasattr(primary, "add_note"):
             primary.add_note(text)
 
-    def owner_of(self, obj: Any) -> str | None:
-        """The registered plugin whose package defines ``obj``'s class (for error hints)."""
+    def owner_of(self, obj: Any, hook: str | None = None) -> str | None:
+        """The plugin that most likely made ``obj`` (for error hints naming it).
+
+        With ``hook`` (a provider hook such as ``open_store``), only plugins
+        implementing it are candidates: the one whose package defines
+        ``obj``'s class, else the one called first.
+        """
+        if hook is not None:
+            caller = getattr(self.hook, hook, None)
+            impls = list(reversed(caller.get_hookimpls())) if caller is not None else []
+            names = [impl.plugin_name for impl in impls]
+        else:
+            names = [name for name, _ in self.list_name_plugin()]
         module = getattr(type(obj), "__module__", "") or ""
         best: tuple[int, str] | None = None
-        for name, plugin in self.list_name_plugin():
+        for name in names:
+            plugin = self.get_plugin(name)
             home = (
                 plugin.__name__ if isinstance(plugin, types.ModuleType) else type(plugin).__module__
             )
@@ -691,7 +703,9 @@ class PluginManager(pluggy.PluginManager):
             inside = module == root or module.startswith(root + ".")
             if inside and (best is None or len(root) > best[0]):
                 best = (len(root), name)
-        return best[1] if best else None
+        if best is not None:
+            return best[1]
+        return names[0] if hook is not None and names else None
 
     def _hook_names(self, plugin: Any) -> tuple[str, ...]:
         callers = self.get_hookcallers(plugin) or []

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -56,12 +57,68 @@ class LoadVersionsError(DatasetError):
         self.field = "load_versions"  # after the base class, which sets a field of its own
 
 
-def dataset_class(type_name: str, *, entry: str = "") -> type[AbstractDataset]:
-    """Resolve a ``type:`` value: a built-in short name or ``module.Class`` / ``module:Class``."""
+@attrs.frozen
+class DatasetType:
+    """What a catalog ``type:`` names, and how to make a dataset of it.
+
+    ``kind`` is ``"drupe"`` (an `AbstractDataset` subclass), ``"kedro"`` (a
+    Kedro-ecosystem class, used through `KedroDataset`) or ``"duck"`` (any
+    other class with ``load`` and ``save``, used through `DuckDataset`).
+    """
+
+    name: str
+    cls: type
+    kind: str
+
+    def make(self, kwargs: dict[str, Any], version: Version | None) -> AbstractDataset:
+        from drupe_pipeline.datasets.adapters import DuckDataset, KedroDataset, accepts_keyword
+
+        if self.kind == "drupe":
+            if version is not None:
+                if not accepts_keyword(self.cls, "version"):
+                    raise DatasetError(
+                        f"type {self.name!r} cannot be versioned (it takes no version); "
+                        f"remove `versioned: true`"
+                    )
+                kwargs["version"] = version
+            dataset: AbstractDataset = self.cls(**kwargs)
+            return dataset
+        # Classes written for Kedro (or duck-typed) expect paths as strings.
+        for key in ("filepath", "path"):
+            if isinstance(kwargs.get(key), os.PathLike):
+                kwargs[key] = os.fspath(kwargs[key])
+
+        if self.kind == "kedro":
+            return KedroDataset(self.cls, self.name, version, **kwargs)
+        if version is not None:
+            raise DatasetError(
+                f"type {self.name!r} cannot be versioned: `versioned: true` needs a drupe "
+                f"file dataset or a versioned Kedro dataset"
+            )
+        return DuckDataset(self.cls, self.name, **kwargs)
+
+
+def dataset_type(type_name: str, *, entry: str = "") -> DatasetType:
+    """Resolve a ``type:`` value, in this order.
+
+    1. a built-in name (``CSVDataset``, ``pandas.ParquetDataset``...);
+    2. a dotted path ``module.Class`` / ``module:Class`` to an importable class;
+    3. ``kedro_datasets.<type>`` when kedro-datasets is installed (so
+       ``pandas.GBQTableDataset`` finds Kedro's class; kedro-datasets is
+       imported only when steps 1 and 2 found nothing).
+
+    The class found is used as it is when it subclasses `AbstractDataset`,
+    through the Kedro adapter when it subclasses Kedro's ``AbstractDataset``,
+    and through the duck-typed adapter when it has ``load`` and ``save``.
+    """
+    from drupe_pipeline.datasets.adapters import describe_missing, is_kedro_dataset
+    from drupe_pipeline.datasets.extras import check_installed
+
     where = f"catalog entry {entry!r}: " if entry else ""
     builtin = builtin_dataset(type_name)
     if builtin is not None:
-        return builtin
+        check_installed(builtin.requires, f"{where}type {type_name}")
+        return DatasetType(type_name, builtin, "drupe")
     module_name, sep, attr = type_name.partition(":")
     if not sep:
         module_name, _, attr = type_name.rpartition(".")
@@ -70,19 +127,74 @@ def dataset_class(type_name: str, *, entry: str = "") -> type[AbstractDataset]:
             f"{where}type {type_name!r} is neither a built-in dataset "
             f"({', '.join(BUILTIN_DATASETS)}) nor a dotted path such as 'my_pkg.datasets.MyDataset'"
         )
+    obj, error = _import(module_name, attr)
+    if error is not None and not sep and _kedro_datasets_installed():
+        obj, kedro_error = _import(f"kedro_datasets.{module_name}", attr)
+        if kedro_error is not None:
+            error = f"{error}; nor is it kedro_datasets.{type_name} ({kedro_error})"
+        else:
+            error = None
+    if error is not None:
+        raise DatasetError(f"{where}type {type_name!r} could not be imported: {error}")
+    if not isinstance(obj, type):
+        raise DatasetError(f"{where}type {type_name!r} is not a class")
+    if issubclass(obj, AbstractDataset):
+        check_installed(obj.requires, f"{where}type {type_name}")
+        return DatasetType(type_name, obj, "drupe")
+    if is_kedro_dataset(obj):
+        return DatasetType(type_name, obj, "kedro")
+    from drupe_pipeline.datasets.adapters import missing_methods
+
+    lacking = missing_methods(obj)
+    if lacking:
+        raise DatasetError(
+            f"{where}type {type_name!r} is not a dataset: it is not a subclass of "
+            f"drupe_pipeline.AbstractDataset and {describe_missing(lacking)}"
+        )
+    return DatasetType(type_name, obj, "duck")
+
+
+def _import(module_name: str, attr: str) -> tuple[Any, str | None]:
+    """``module.attr`` (nested attributes allowed), or the reason it cannot be imported."""
     try:
         obj: Any = importlib.import_module(module_name)
         for part in attr.split("."):
             obj = getattr(obj, part)
     except (ImportError, AttributeError) as exc:
-        raise DatasetError(
-            f"{where}type {type_name!r} could not be imported: {type(exc).__name__}: {exc}"
-        ) from exc
-    if not (isinstance(obj, type) and issubclass(obj, AbstractDataset)):
-        raise DatasetError(
-            f"{where}type {type_name!r} is not a subclass of drupe_pipeline.AbstractDataset"
-        )
-    return obj
+        return None, f"{type(exc).__name__}: {exc}"
+    return obj, None
+
+
+def _kedro_datasets_installed() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("kedro_datasets") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def dataset_class(type_name: str, *, entry: str = "") -> type:
+    """The class a ``type:`` value names (see `dataset_type`)."""
+    return dataset_type(type_name, entry=entry).cls
+
+
+def resolve_dataset_path(filepath: Any, root: Path | None) -> Path | str:
+    """Where a catalog entry's ``filepath`` points: the one place paths are resolved.
+
+    A URL with a protocol (``s3://...``) is kept as it is; a local path (or a
+    ``file://`` URL) gets ``~`` expanded, and a relative one is resolved
+    against ``root`` (the project root), never the working folder.
+    """
+    from drupe_pipeline.datasets.filesystem import is_url, local_path
+
+    text = str(filepath)
+    if is_url(text):
+        return text
+    path = local_path(text)
+    if root is not None and not path.is_absolute():
+        return root / path
+    return path
 
 
 def _secrets(value: Any) -> set[str]:
@@ -241,7 +353,7 @@ class CatalogConfig:
         session, and a dataset class may change the arguments it is given.
         """
         config = copy.deepcopy(config)
-        cls = dataset_class(str(config["type"]), entry=name)
+        kind = dataset_type(str(config["type"]), entry=name)
         kwargs = {k: v for k, v in config.items() if k not in _RESERVED_KEYS}
         secrets: set[str] = set()
         if "credentials" in config:
@@ -255,27 +367,32 @@ class CatalogConfig:
                 creds = copy.deepcopy(self._credentials[creds])
             secrets = _secrets(creds)
             kwargs["credentials"] = creds
+        # Kedro's folder datasets (PartitionedDataset...) name their location `path`.
+        path_keys = ("filepath", "path") if kind.kind == "kedro" else ("filepath",)
+        for key in path_keys:
+            if key in kwargs:
+                kwargs[key] = resolve_dataset_path(kwargs[key], self.root)
         kwargs.update(
             containment.contain(
                 name,
                 kwargs,
-                dataset_class=cls,
+                keys=path_keys,
+                dataset_class=kind.cls,
                 root=self.root,
                 allowed_roots=self._runtime_free(name, config).get(containment.ALLOWED_ROOTS_KEY),
                 steered=self._steered(name, config),
             )
         )
+        version = None
         if config.get("versioned"):
-            kwargs["version"] = Version(load=load_version, save=save_version)
+            version = Version(load=load_version, save=save_version)
         elif load_version is not None:
             raise LoadVersionsError(
                 f"a version of {name!r} was asked for ({load_version!r}) but its catalog entry "
                 f"is not versioned (add `versioned: true`)"
             )
         try:
-            return cls(**kwargs)
-        except containment.ContainmentError:
-            raise
+            return kind.make(kwargs, version)
         except DatasetError as exc:
             raise DatasetError(f"catalog entry {name!r}: {redact(str(exc), secrets)}") from None
         except Exception as exc:

@@ -78,6 +78,7 @@ def contain(
     entry: str,
     kwargs: Mapping[str, Any],
     *,
+    keys: Iterable[str] = PATH_KEYS,
     dataset_class: type,
     root: Path | None,
     allowed_roots: Any,
@@ -87,7 +88,8 @@ def contain(
 
     Args:
         entry: the catalog entry's name (for the message).
-        kwargs: the arguments the dataset will get.
+        kwargs: the arguments the dataset will get (paths as the catalog resolved them).
+        keys: the keys of ``kwargs`` that hold the dataset's location.
         dataset_class: the dataset's class (pickle-family rule).
         root: the project root; ``None`` (no project) skips the inside-the-project rule.
         allowed_roots: the runtime-free entry's ``allowed_roots`` (a path or a list).
@@ -101,7 +103,7 @@ def contain(
     allowed = _allowed(entry, allowed_roots, root)
     unknown = UNKNOWN in steered
     resolved: dict[str, Any] = {}
-    for key in PATH_KEYS:
+    for key in keys:
         if key not in kwargs or kwargs[key] is None:
             continue
         from_params = unknown or key in steered

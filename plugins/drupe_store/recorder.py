@@ -42,7 +42,7 @@ class SessionRecorder:
         options = StoreOptions.from_settings(session.settings, None)
         self.store = store
         #: The plugin that answered ``open_store`` (the one to name when the store fails).
-        self.provider = session.plugin_manager.owner_of(store)
+        self.provider = session.plugin_manager.owner_of(store, hook="open_store")
         self.mask = SecretMask(options.mask_keys)
         self.git = GitProbe.started(session.project_path)
         self.record = records.session_record(session, self.mask, self.git.current())

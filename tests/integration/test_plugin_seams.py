@@ -325,3 +325,33 @@ def test_a_broken_plugin_does_not_hide_the_other_plugins_commands(tmp_path: Path
     # The store's command still works (here: there is no history yet, and it says so).
     listed = drupe_cli("sessions", "list", cwd=tmp_path, env={"PYTHONPATH": str(site)})
     assert "no session history found" in listed.stderr and "kaput" not in listed.stderr
+
+
+class BrokenStore:
+    """A third-party store that cannot write."""
+
+    def save_session(self, record: Any) -> None:
+        raise OSError("disk on fire")
+
+    def save_run(self, record: Any) -> None:
+        raise OSError("disk on fire")
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class BrokenStorePlugin:
+    @drupe.hookimpl
+    def open_store(self) -> BrokenStore:
+        return BrokenStore()
+
+
+def test_a_third_party_stores_failure_names_that_plugin(tmp_path: Path) -> None:
+    with pytest.raises(drupe.StoreError) as caught:
+        drupe.Session.create(
+            tmp_path,
+            entry_points=False,
+            plugins=[_AtRoot(tmp_path), drupe_store.StorePlugin, BrokenStorePlugin()],
+        )
+    assert caught.value.plugin == "BrokenStorePlugin"
+    assert "-p no:BrokenStorePlugin" in str(caught.value) and "no:store" not in str(caught.value)

@@ -19,7 +19,7 @@ def quickstart_commands() -> list[str]:
 
 def test_readme_has_the_install_and_main_job_and_the_test_command() -> None:
     main_job, tests = quickstart_commands()[:2]
-    assert "pip install -e ." in main_job and main_job.endswith(
+    assert "pip install -e '.[pandas,plotly]'" in main_job and main_job.endswith(
         "cd examples/spaceflights && drupe run && drupe sessions list"
     )
     assert "pip install -e '.[dev]'" in tests and tests.endswith("python -m pytest")

@@ -1,7 +1,9 @@
-"""Datasets: the built-in ones (standard library only) and the base for your own.
+"""Datasets: the built-in ones and the base for your own.
 
-The file datasets are imported on first use (``drupe --help`` imports this
-plugin, and most runs use a few dataset types at most).
+Every dataset module is imported on first use (``drupe --help`` imports this
+plugin, and most runs use a few dataset types at most), and the optional
+libraries a dataset needs (pandas, polars, fsspec...) only when it loads or
+saves.
 """
 
 from __future__ import annotations
@@ -23,29 +25,53 @@ if TYPE_CHECKING:
     )
 
 _FILES = "drupe_pipeline.datasets.files"
+_PANDAS = "drupe_pipeline.datasets.pandas"
+_POLARS = "drupe_pipeline.datasets.polars"
+_PLOTS = "drupe_pipeline.datasets.plots"
 
-#: The names a catalog entry's ``type:`` may use without a dotted path, and their modules.
+#: The names a catalog entry's ``type:`` may use without a dotted path, and
+#: ``module:Class`` for each. Namespaced names follow the Kedro ecosystem's, so
+#: an existing catalog keeps its ``type:`` lines.
 BUILTIN_DATASETS: dict[str, str] = {
-    "MemoryDataset": "drupe_pipeline.datasets.memory",
-    "JSONDataset": _FILES,
-    "YAMLDataset": _FILES,
-    "TextDataset": _FILES,
-    "PickleDataset": _FILES,
-    "CSVDataset": _FILES,
+    "MemoryDataset": "drupe_pipeline.datasets.memory:MemoryDataset",
+    "JSONDataset": f"{_FILES}:JSONDataset",
+    "YAMLDataset": f"{_FILES}:YAMLDataset",
+    "TextDataset": f"{_FILES}:TextDataset",
+    "PickleDataset": f"{_FILES}:PickleDataset",
+    "CSVDataset": f"{_FILES}:CSVDataset",
+    "json.JSONDataset": f"{_FILES}:JSONDataset",
+    "yaml.YAMLDataset": f"{_FILES}:YAMLDataset",
+    "text.TextDataset": f"{_FILES}:TextDataset",
+    "pickle.PickleDataset": f"{_FILES}:PickleDataset",
+    "pandas.CSVDataset": f"{_PANDAS}:CSVDataset",
+    "pandas.ParquetDataset": f"{_PANDAS}:ParquetDataset",
+    "pandas.JSONDataset": f"{_PANDAS}:JSONDataset",
+    "pandas.ExcelDataset": f"{_PANDAS}:ExcelDataset",
+    "pandas.FeatherDataset": f"{_PANDAS}:FeatherDataset",
+    "pandas.SQLTableDataset": f"{_PANDAS}:SQLTableDataset",
+    "polars.CSVDataset": f"{_POLARS}:CSVDataset",
+    "polars.ParquetDataset": f"{_POLARS}:ParquetDataset",
+    "polars.LazyPolarsDataset": f"{_POLARS}:LazyPolarsDataset",
+    "matplotlib.MatplotlibWriter": f"{_PLOTS}:MatplotlibWriter",
+    "plotly.JSONDataset": f"{_PLOTS}:JSONDataset",
 }
 
 
 def builtin_dataset(name: str) -> type[AbstractDataset] | None:
     """The built-in dataset class called ``name``, or ``None``."""
-    module = BUILTIN_DATASETS.get(name)
-    if module is None:
+    target = BUILTIN_DATASETS.get(name)
+    if target is None:
         return None
-    cls: type[AbstractDataset] = getattr(importlib.import_module(module), name)
+    module, _, attr = target.partition(":")
+    cls: type[AbstractDataset] = getattr(importlib.import_module(module), attr)
     return cls
 
 
+_FILE_CLASSES = ("FileDataset", "JSONDataset", "YAMLDataset", "TextDataset", "PickleDataset")
+
+
 def __getattr__(name: str) -> Any:
-    if name == "FileDataset" or name in BUILTIN_DATASETS:
+    if name in _FILE_CLASSES or name == "CSVDataset":
         return getattr(importlib.import_module(_FILES), name)
     raise AttributeError(f"module 'drupe_pipeline.datasets' has no attribute {name!r}")
 

@@ -38,12 +38,17 @@ class AbstractDataset(ABC):
     The constructor takes the keys of the dataset's catalog entry as keyword
     arguments (``credentials=`` receives the named credentials).
 
-    ``persisted`` says whether saved data outlives the run (files do, memory
-    does not). Runners use it to decide what a worker process can load by
-    itself and which nodes ``only_missing_outputs`` may skip.
+    ``requires`` names the optional packages the dataset needs and the
+    drupe extra that installs them. ``persisted`` says whether saved data
+    outlives the run (files do, memory does not). Runners use it to decide
+    what a worker process can load by itself and which nodes
+    ``only_missing_outputs`` may skip.
     """
 
     persisted: ClassVar[bool] = True
+    #: ``(package, extra)`` pairs this dataset needs: the catalog checks them when it
+    #: creates the dataset, so a missing extra fails the run before any node runs.
+    requires: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def load(self) -> Any:
         """Load the data; failures become `DatasetError` naming this dataset."""

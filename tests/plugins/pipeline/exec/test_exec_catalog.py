@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import traceback
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,11 @@ from drupe_pipeline import (
         (JSONDataset, "d.json", {"a": [1, 2.5, None, True]}),
         (YAMLDataset, "d.yml", {"a": [1, 2.5, None, True], "b": "text"}),
         (TextDataset, "d.txt", "line one\nline two\n"),
-        (PickleDataset, "d.pkl", {"set": {1, 2}, "tuple": (1, "x")}),
+        (partial(PickleDataset, allow_load=True), "d.pkl", {"set": {1, 2}, "tuple": (1, "x")}),
         (CSVDataset, "d.csv", [{"id": "1", "name": "a, b"}, {"id": "2", "name": 'quote "q"'}]),
     ],
 )
-def test_file_datasets_round_trip(tmp_path: Path, cls: type, name: str, data: Any) -> None:
+def test_file_datasets_round_trip(tmp_path: Path, cls: Any, name: str, data: Any) -> None:
     dataset = cls(filepath=tmp_path / "sub" / name)
     assert not dataset.exists()
     dataset.save(data)

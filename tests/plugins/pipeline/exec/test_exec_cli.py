@@ -55,6 +55,7 @@ ALL_NODES = {
     "data_processing.preprocess_companies",
     "data_processing.preprocess_shuttles",
     "data_processing.create_model_input_table",
+    "reporting.compare_passenger_capacity",
     *(
         f"{ns}.{name}"
         for ns in ("active_modelling", "candidate_modelling")
@@ -185,7 +186,7 @@ def test_only_missing_outputs_flag(tmp_path: Path) -> None:
     done = drupe(root, "run", "--pipelines", "data_processing", "--only-missing-outputs")
     assert ran(done) == []
     assert "skipping node data_processing.preprocess_companies" in done.stderr
-    (root / "data/02_intermediate/preprocessed_shuttles.json").unlink()
+    (root / "data/02_intermediate/preprocessed_shuttles.parquet").unlink()
     done = drupe(root, "run", "--pipelines", "data_processing", "--only-missing-outputs")
     assert ran(done) == [
         "data_processing.preprocess_shuttles",
@@ -212,11 +213,11 @@ def test_unknown_pipeline_and_missing_version_fail_as_one_line(spaceflights: Pat
 
 def test_pipelines_command_lists_names_and_node_counts(spaceflights: Path) -> None:
     done = drupe(spaceflights, "pipelines")
-    assert re.search(r"__default__\s+9 nodes", done.stdout)
+    assert re.search(r"__default__\s+10 nodes", done.stdout)
     assert re.search(r"data_processing\s+3 nodes", done.stdout)
     listed = json.loads(drupe(spaceflights, "pipelines", "--json").stdout)
     counts = {row["name"]: row["nodes"] for row in listed["pipelines"]}
-    assert counts == {"__default__": 9, "data_processing": 3, "data_science": 6}
+    assert counts == {"__default__": 10, "data_processing": 3, "data_science": 6, "reporting": 1}
     science = next(row for row in listed["pipelines"] if row["name"] == "data_science")
     assert science["namespaces"] == ["active_modelling", "candidate_modelling"]
 

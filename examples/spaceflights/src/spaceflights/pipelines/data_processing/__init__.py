@@ -1,4 +1,4 @@
-"""Raw CSVs in, one model input table out."""
+"""Raw CSV and Excel files in, one model input table out."""
 
 from spaceflights.pipelines.data_processing.pipeline import create_pipeline
 

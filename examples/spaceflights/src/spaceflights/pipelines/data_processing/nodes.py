@@ -1,73 +1,49 @@
-"""Cleaning functions: CSV rows arrive as dicts of strings and leave typed."""
+"""Cleaning functions: raw text columns ("t", "95%", "$2,200.0") become typed columns."""
 
 from __future__ import annotations
 
-from typing import Any
-
-Row = dict[str, Any]
+import pandas as pd
 
 
-def _flag(value: str) -> bool:
-    return value.strip().lower() in {"t", "true", "yes", "1"}
+def _is_true(column: pd.Series) -> pd.Series:
+    return column.astype(str).str.strip().str.lower().isin({"t", "true", "yes", "1"})
 
 
-def _percent(value: str) -> float:
-    return float(value.strip().rstrip("%")) / 100
+def _parse_percentage(column: pd.Series) -> pd.Series:
+    return column.astype(str).str.strip().str.rstrip("%").astype(float) / 100
 
 
-def _money(value: str) -> float:
-    return float(value.strip().lstrip("$").replace(",", ""))
+def _parse_money(column: pd.Series) -> pd.Series:
+    cleaned = column.astype(str).str.strip().str.lstrip("$").str.replace(",", "", regex=False)
+    return cleaned.astype(float)
 
 
-def preprocess_companies(companies: list[Row]) -> list[Row]:
-    """Type the companies: ratings become fractions, approval flags booleans."""
-    return [
-        {
-            "id": int(row["id"]),
-            "company_rating": _percent(row["company_rating"]),
-            "company_location": row["company_location"],
-            "iata_approved": _flag(row["iata_approved"]),
-        }
-        for row in companies
-    ]
+def preprocess_companies(companies: pd.DataFrame) -> pd.DataFrame:
+    """Ratings become fractions, approval flags booleans."""
+    companies = companies.copy()
+    companies["iata_approved"] = _is_true(companies["iata_approved"])
+    companies["company_rating"] = _parse_percentage(companies["company_rating"])
+    return companies
 
 
-def preprocess_shuttles(shuttles: list[Row]) -> list[Row]:
-    """Type the shuttles: counts become ints, checks booleans, prices floats."""
-    return [
-        {
-            "id": int(row["id"]),
-            "company_id": int(row["company_id"]),
-            "shuttle_type": row["shuttle_type"],
-            "engines": int(row["engines"]),
-            "passenger_capacity": int(row["passenger_capacity"]),
-            "crew": int(row["crew"]),
-            "d_check_complete": _flag(row["d_check_complete"]),
-            "moon_clearance_complete": _flag(row["moon_clearance_complete"]),
-            "price": _money(row["price"]),
-        }
-        for row in shuttles
-    ]
+def preprocess_shuttles(shuttles: pd.DataFrame) -> pd.DataFrame:
+    """Checks become booleans, prices floats."""
+    shuttles = shuttles.copy()
+    shuttles["d_check_complete"] = _is_true(shuttles["d_check_complete"])
+    shuttles["moon_clearance_complete"] = _is_true(shuttles["moon_clearance_complete"])
+    shuttles["price"] = _parse_money(shuttles["price"])
+    return shuttles
 
 
 def create_model_input_table(
-    shuttles: list[Row], companies: list[Row], reviews: list[Row]
-) -> list[Row]:
+    shuttles: pd.DataFrame, companies: pd.DataFrame, reviews: pd.DataFrame
+) -> pd.DataFrame:
     """Join shuttles with their company and reviews; drop shuttles missing either."""
-    by_company = {company["id"]: company for company in companies}
-    by_shuttle = {int(review["shuttle_id"]): review for review in reviews}
-    table = []
-    for shuttle in shuttles:
-        company = by_company.get(shuttle["company_id"])
-        review = by_shuttle.get(shuttle["id"])
-        if company is None or review is None:
-            continue
-        table.append(
-            {
-                **shuttle,
-                "company_rating": company["company_rating"],
-                "iata_approved": company["iata_approved"],
-                "review_scores_rating": float(review["review_scores_rating"]),
-            }
-        )
-    return table
+    with_reviews = shuttles.merge(reviews, left_on="id", right_on="shuttle_id", how="inner")
+    table = with_reviews.merge(
+        companies[["id", "company_rating", "iata_approved"]].rename(columns={"id": "company"}),
+        left_on="company_id",
+        right_on="company",
+        how="inner",
+    )
+    return table.drop(columns=["shuttle_id", "company"]).dropna().reset_index(drop=True)

@@ -24,7 +24,7 @@ def _template() -> Pipeline:
             ),
             node(
                 train_model,
-                ["X_train", "y_train", "params:model_options"],
+                ["X_train", "y_train"],
                 "regressor",
                 name="train_model",
                 tags="training",
