@@ -222,3 +222,32 @@ def test_a_loader_that_cannot_resolve_without_runtime_params_counts_every_path_a
         parse_for_run(loader, catalog, {}, root=tmp_path, runtime_params={})
     )
     assert plain.get("model") is not None
+
+
+def test_a_url_runtime_params_changed_must_stay_under_the_entrys_allowed_roots(
+    tmp_path: Path,
+) -> None:
+    from drupe_pipeline import DataCatalog
+    from drupe_pipeline.catalog import CatalogConfig
+
+    def parsed(url: str, allowed: str, baseline: Any = None) -> Any:
+        entry = {"type": "JSONDataset", "filepath": url, "allowed_roots": [allowed]}
+        return CatalogConfig({"report": entry}, root=tmp_path, baseline=baseline)
+
+    # As configured: a URL is its own explicit location; allowed: memory://reports/teams.
+    configured = parsed("memory://reports/teams/all.json", "memory://reports/teams")
+    assert DataCatalog.from_parsed(configured).get("report") is not None
+    # Runtime params moved it: inside the allowed prefix is fine ...
+    inside = parsed("memory://reports/teams/a.json", "memory://reports/teams", configured)
+    assert DataCatalog.from_parsed(inside).get("report") is not None
+    # ... another bucket, or a climb out of the prefix, is not; and allowed_roots
+    # count as configured, not as the runtime params would widen them.
+    for url, resolved in [
+        ("memory://other/a.json", "memory://other/a.json"),
+        ("memory://reports/teams/../../other/a.json", "memory://reports/other/a.json"),
+    ]:
+        steered = parsed(url, "memory://", configured)
+        with pytest.raises(ContainmentError) as caught:
+            DataCatalog.from_parsed(steered).get("report")
+        assert caught.value.field == "runtime_params"
+        assert caught.value.path == resolved
