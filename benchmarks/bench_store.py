@@ -15,6 +15,13 @@ Prints:
    ``drupe sessions list --limit 20`` minus the start-up floor of
    ``drupe info`` (plugins loaded, project found) measured alongside, runs
    interleaved. Target: <= 50 ms.
+4. ``drupe sessions list --status interrupted --json`` and ``-n 0 --json``
+   over that store (one session in ten is ``open`` and owned by a dead
+   process of this host, so it reads as interrupted): wall time and peak
+   memory (max RSS) beyond ``drupe info``'s. Target: <= 1 s and <= 50 MB.
+5. the JSON-lines backend: runs recorded per second (start and finish, as a
+   session records them) while one session grows to ``--json-runs`` runs,
+   measured over the last thousand. Target: >= 1,000 runs/s at 10k.
 """
 
 from __future__ import annotations
@@ -55,7 +62,7 @@ class ProjectAt:
 
 def sessions_per_second(root: Path, count: int, save: bool) -> float:
     plugins = [
-        drupe_store,
+        drupe_store.StorePlugin,
         ProjectAt(root),
         StaticConfig({"parameters": {"alpha": 1}}),
         FunctionExecutor(lambda context, run: {"out": 1}),
@@ -72,8 +79,21 @@ def sessions_per_second(root: Path, count: int, save: bool) -> float:
     return count / (time.perf_counter() - started)
 
 
+def dead_pid() -> int:
+    """The pid of a process that has exited (sessions it owned read as interrupted)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
 def fill(path: Path, count: int) -> float:
-    """Write ``count`` realistic sessions (one run each); return writes per second."""
+    """Write ``count`` realistic sessions (one run each); return writes per second.
+
+    One session in ten is left ``open`` by a process of this host that is gone.
+    """
+    from drupe_store.liveness import hostname
+
+    gone = dead_pid()
     store = SqliteStore(path)
     template = {
         "kind": "session",
@@ -95,7 +115,10 @@ def fill(path: Path, count: int) -> float:
     for index in range(count):
         session_id = drupe.new_id()
         stamp = f"2026-01-01T00:00:00.{index:06d}+00:00"
-        store.save_session({**template, "session_id": session_id, "created_at": stamp})
+        record = {**template, "session_id": session_id, "created_at": stamp}
+        if index % 10 == 0:
+            record.update(status="open", hostname=hostname(), pid=gone, process_start=None)
+        store.save_session(record)
         store.save_run(
             {
                 "run_id": f"{session_id}-run",
@@ -136,11 +159,55 @@ def commands_ms(commands: dict[str, list[str]], cwd: Path, repeat: int) -> dict[
     return {name: statistics.median(values) * 1000 for name, values in times.items()}
 
 
+def peak_command(argv: list[str], cwd: Path, repeat: int) -> tuple[float, float]:
+    """Median wall time (s) and peak RSS (MB) of ``argv``, output thrown away."""
+    probe = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, "
+        "check=True)\n"
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    walls, peaks = [], []
+    for _ in range(repeat):
+        out = subprocess.run(
+            [sys.executable, "-c", probe, *argv],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        walls.append(float(out[0]))
+        peaks.append(int(out[1]) / 1024)  # KiB on Linux
+    return statistics.median(walls), statistics.median(peaks)
+
+
+def json_runs_per_second(folder: Path, runs: int) -> float:
+    """Runs per second (add_run + final save_run) over the last 1000 of ``runs``."""
+    from drupe_store import JsonStore
+
+    store = JsonStore(folder)
+    session_id = drupe.new_id()
+    store.save_session({"session_id": session_id, "status": "open", "created_at": "x"})
+    window = min(1000, runs)
+    started = 0.0
+    for index in range(runs):
+        if index == runs - window:
+            started = time.perf_counter()
+        record = {"run_id": f"{session_id}-{index}", "session_id": session_id, "status": "running"}
+        store.add_run(record)
+        store.save_run({**record, "status": "succeeded", "outputs": ["model"]})
+    elapsed = time.perf_counter() - started
+    store.close()
+    return window / elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=100_000)
     parser.add_argument("--lifecycle", type=int, default=300, help="sessions for part 1")
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--json-runs", type=int, default=10_000, help="runs for part 5")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
@@ -179,6 +246,25 @@ def main() -> None:
         print(f"   beyond start-up                 {beyond:8.2f} ms")
         verdict = "meets" if max(in_process, beyond) <= TARGET_MS else "misses"
         print(f"   {verdict} the target of {TARGET_MS:.0f} ms")
+
+        print(f"4. streaming listings of {args.sessions} sessions (median of 3)")
+        floor_s, floor_mb = peak_command([*drupe_cmd, "info"], project, 3)
+        print(f"   drupe info (start-up floor)     {floor_s:8.2f} s {floor_mb:8.1f} MB")
+        for label, extra in (
+            ("--status interrupted", ["--status", "interrupted"]),
+            ("--status interrupted -n 0", ["--status", "interrupted", "-n", "0"]),
+            ("-n 0", ["-n", "0"]),
+        ):
+            argv = [*drupe_cmd, "sessions", "list", *extra, "--json"]
+            wall, peak = peak_command(argv, project, 3)
+            print(
+                f"   list {label:<27} {wall:6.2f} s {peak:8.1f} MB  beyond start-up: "
+                f"{wall - floor_s:6.2f} s {peak - floor_mb:6.1f} MB"
+            )
+
+        rate = json_runs_per_second(root / "json" / "sessions", args.json_runs)
+        print(f"5. JSON-lines backend, one session growing to {args.json_runs} runs")
+        print(f"   runs recorded (last 1000)      {rate:9.0f} runs/s (target >= 1000)")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ _EXPORTS = {
     "RunError": "drupe.errors",
     "RunRequest": "drupe.run_request",
     "RuntimeParamsAware": "drupe.config",
+    "SecretScrubber": "drupe.secrets",
     "ServiceSession": "drupe.session",
     "Session": "drupe.session",
     "SessionError": "drupe.errors",
@@ -52,6 +53,7 @@ _EXPORTS = {
     "hookimpl": "drupe.markers",
     "hookspec": "drupe.markers",
     "new_id": "drupe.ids",
+    "secret_scrubber": "drupe.secrets",
 }
 
 __all__ = [
@@ -70,6 +72,7 @@ __all__ = [
     "RunError",
     "RunRequest",
     "RuntimeParamsAware",
+    "SecretScrubber",
     "ServiceSession",
     "Session",
     "SessionError",
@@ -90,6 +93,7 @@ __all__ = [
     "init_worker",
     "lazy_exports",
     "new_id",
+    "secret_scrubber",
     "worker_plugin_manager",
 ]
 
@@ -123,6 +127,7 @@ if TYPE_CHECKING:
     )
     from drupe.project import Project
     from drupe.run_request import RunRequest
+    from drupe.secrets import SecretScrubber, secret_scrubber
     from drupe.session import (
         AbstractSession,
         ServiceSession,

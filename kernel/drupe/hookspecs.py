@@ -31,7 +31,7 @@ silently.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -240,6 +240,17 @@ def cli_commands() -> Sequence[Any] | None:
     Called when the ``drupe`` command builds its list of subcommands. Keep
     the module that defines this cheap to import; import heavy libraries
     inside the command's function.
+    """
+
+
+@hookspec
+def secret_values(context: Context) -> Iterable[Any] | None:
+    """Return the secret values of this context (credentials, secret-looking parameters).
+
+    Collected by `drupe.secret_scrubber`, which replaces each value wherever
+    it appears (error messages and tracebacks of a failed run, records,
+    logs). Return values, not key names. Never raise: a failing
+    implementation means nothing gets scrubbed.
     """
 
 

@@ -88,7 +88,18 @@ class PluginInfo(NamedTuple):
 
 
 _scan_lock = threading.Lock()
+#: Scans by key, the most recent few (a long-lived process sees one or two keys).
 _scan_cache: dict[str, tuple[EntryPointPlugin, ...]] = {}
+SCAN_CACHE_SIZE = 8
+
+
+def _after_fork_in_child() -> None:
+    """A lock held by another thread at ``fork`` would stay held forever in the child."""
+    global _scan_lock
+    _scan_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 CACHE_ENV_VAR = "DRUPE_CACHE_DIR"
 NO_CACHE_ENV_VAR = "DRUPE_NO_CACHE"
 
@@ -116,6 +127,8 @@ def entry_point_plugins() -> tuple[EntryPointPlugin, ...]:
                 cached = _scan()
                 _write_disk_cache(key, cached)
             _scan_cache[key] = cached
+            while len(_scan_cache) > SCAN_CACHE_SIZE:
+                del _scan_cache[next(iter(_scan_cache))]
     return cached
 
 
@@ -283,6 +296,8 @@ class PluginManager(pluggy.PluginManager):
         self.add_hookspecs(hookspecs)
         self._infos: dict[str, PluginInfo] = {}
         self._finalized = False
+        #: Whether every registration so far has been validated (`validate` then costs nothing).
+        self._validated = False
         #: Hook-name families claimed by spec modules (``HOOK_NAME_PATTERNS``), with their owner.
         self._families: list[tuple[tuple[str, ...], str]] = []
         #: Entry-point plugins that failed to load in a tolerant manager, by name.
@@ -310,8 +325,13 @@ class PluginManager(pluggy.PluginManager):
             return None  # hook names never start with _; a lazy module attribute stays unloaded
         return super().parse_hookimpl_opts(plugin, name)
 
+    def register(self, plugin: Any, name: str | None = None) -> str | None:
+        self._validated = False
+        return super().register(plugin, name)
+
     def add_hookspecs(self, module_or_class: Any) -> None:
         """Add hook specifications, and the hook-name family they claim, if any."""
+        self._validated = False
         super().add_hookspecs(module_or_class)
         patterns = getattr(module_or_class, "HOOK_NAME_PATTERNS", ())
         if patterns:
@@ -459,6 +479,8 @@ class PluginManager(pluggy.PluginManager):
         family of names claimed by a registered spec module: there a name
         without a spec is a typo.
         """
+        if self._validated:
+            return  # nothing was registered or specified since the last check
         for hook_name in dir(self.hook):
             if hook_name.startswith("_"):
                 continue
@@ -484,6 +506,7 @@ class PluginManager(pluggy.PluginManager):
             plugin = self.get_plugin(name)
             if plugin is not None:
                 self._infos[name] = info._replace(hooks=self._hook_names(plugin))
+        self._validated = True
 
     # -- per-session copies (see drupe.plugin_template) -----------------------
 
@@ -512,6 +535,7 @@ class PluginManager(pluggy.PluginManager):
         # drupe's.
         new._infos = dict(self._infos)
         new._finalized = self._finalized
+        new._validated = self._validated
         new.loaded_entry_points = self.loaded_entry_points
         new._families = list(self._families)
         new.broken = dict(self.broken)

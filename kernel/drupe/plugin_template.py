@@ -29,6 +29,7 @@ each manager from scratch, which is slower and otherwise identical.
 from __future__ import annotations
 
 import copy
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
@@ -43,6 +44,15 @@ TEMPLATE_CACHE_SIZE = 8
 
 _lock = threading.Lock()
 _templates: OrderedDict[Hashable, _Template] = OrderedDict()
+
+
+def _after_fork_in_child() -> None:
+    """A lock held by another thread at ``fork`` would stay held forever in the child."""
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class _Template:

@@ -31,6 +31,7 @@ from drupe.ids import new_id
 from drupe.plugin_manager import PluginManager, build_plugin_manager
 from drupe.project import Project
 from drupe.run_request import RunRequest, freeze
+from drupe.secrets import secret_scrubber
 from drupe.stash import Stash
 from drupe.store import SessionStore
 from drupe.workers import WorkerSpec
@@ -368,6 +369,7 @@ class AbstractSession(ABC):
                     "execute_run", session=self, context=context, run=run
                 )
             except BaseException as error:
+                secret_scrubber(context, self.hook).exception(error)  # before anyone reports it
                 try:
                     manager.call("on_run_error", session=self, run=run, error=error)
                 except BaseException as hook_error:

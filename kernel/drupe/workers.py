@@ -76,6 +76,15 @@ _lock = threading.Lock()
 _managers: OrderedDict[tuple[object, ...], PluginManager] = OrderedDict()
 
 
+def _after_fork_in_child() -> None:
+    """A lock held by another thread at ``fork`` would stay held forever in the child."""
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def worker_plugin_manager(spec: WorkerSpec) -> PluginManager:
     """The session's plugins in this process, built once per process and session.
 

@@ -106,6 +106,13 @@ class ConfigPlugin:
             return  # creating the loader reports the bad option, with its message
         spec.env = options.default_run_env
 
+    @drupe.hookimpl
+    def secret_values(self, context: drupe.Context) -> list[Any]:
+        """Credentials and secret-looking runtime parameters (see `drupe_config.secrets`)."""
+        from drupe_config.secrets import secret_values as values_of
+
+        return values_of(context)
+
     @drupe.hookimpl(trylast=True)
     def create_config_loader(
         self,
@@ -117,7 +124,9 @@ class ConfigPlugin:
         plugin_manager: pluggy.PluginManager | None,
     ) -> ConfigLoader:
         from drupe_config.loader import ConfigLoader
+        from drupe_config.secrets import pattern_of
 
+        pattern_of(settings)  # a bad SECRET_KEY_PATTERN fails here, naming the setting
         return ConfigLoader.from_arguments(
             conf_source=conf_source,
             project_root=project.root if project is not None else None,

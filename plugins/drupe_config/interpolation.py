@@ -187,6 +187,7 @@ class Resolution:
         self.refs: dict[Path, set[Path]] = {}
         self.runtime_leaves: set[Path] = set()
         self.globals_leaves: set[Path] = set()
+        self._plain: dict[int, bool] = {}  # container id -> nothing inside needs resolving
 
     # public -------------------------------------------------------------
 
@@ -214,6 +215,8 @@ class Resolution:
     def node(self, value: Any, path: Path) -> Any:
         if isinstance(value, str):
             return self._string(value, path) if "${" in value else value
+        if isinstance(value, (dict, list)) and _is_plain(value, self._plain):
+            return value  # shared (aliased) plain branches cost one look, not one per alias
         if isinstance(value, dict):
             out: dict[Any, Any] | None = None
             for key, child in value.items():
@@ -411,6 +414,22 @@ class Resolution:
         where = self.origin.get(path[0]) if path else None
         location = f"{self.key} key {dotted(path)!r}" + (f" ({where})" if where else "")
         return drupe.ConfigError(f"{location}: {message}")
+
+
+def _is_plain(value: Any, memo: dict[int, bool]) -> bool:
+    """True when nothing inside ``value`` is interpolated or a `Verbatim` (memoized by identity)."""
+    if isinstance(value, str):
+        return "${" not in value
+    if isinstance(value, Verbatim):
+        return False
+    if not isinstance(value, (dict, list)):
+        return True
+    known = memo.get(id(value))
+    if known is None:
+        items = value.values() if isinstance(value, dict) else value
+        known = all(_is_plain(item, memo) for item in items)
+        memo[id(value)] = known
+    return known
 
 
 def _child(node: Any, key: Any) -> tuple[bool, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 import drupe
+from drupe_config.secrets import DEFAULT_SECRET_KEY_PATTERN
 
 #: File patterns per configuration key, relative to an environment folder.
 DEFAULT_CONFIG_PATTERNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -42,6 +43,16 @@ SETTINGS_DECLARATION: Mapping[str, Mapping[str, Any]] = MappingProxyType(
             "type": str,
             "default": "conf",
             "doc": "Configuration folder (or archive), relative to the project root.",
+        },
+        "SECRET_KEY_PATTERN": {
+            "type": str,
+            "default": DEFAULT_SECRET_KEY_PATTERN,
+            "doc": (
+                "Regular expression: a runtime parameter whose key (split into lower-case "
+                "words joined by '_') it matches is a secret, scrubbed by value from errors, "
+                "records and logs. Default: whole words password, pass, token, secret, key, "
+                "dsn, auth, credentials, private, ... (see docs/configuration.md)."
+            ),
         },
         "CONFIG_LOADER_ARGS": {
             "type": dict,

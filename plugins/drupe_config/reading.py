@@ -28,6 +28,7 @@ from drupe.scalars import (
     TRUES,
     scalar,
 )
+from drupe_config.shape import check_shape
 
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -116,8 +117,15 @@ def parse(data: bytes, name: str) -> dict[str, Any]:
         ) from exc
     except UnicodeDecodeError as exc:
         raise drupe.ConfigError(f"{name}: not UTF-8 text ({exc.reason}); save it as UTF-8") from exc
+    except RecursionError:
+        raise drupe.ConfigError(
+            f"{name}: nested too deeply to read; flatten the structure"
+        ) from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise drupe.ConfigError(f"{name}: cannot read a value: {exc}; quote it as text") from None
     if value is None:
         return {}
+    check_shape(value, name)
     if not isinstance(value, dict):
         raise drupe.ConfigError(
             f"{name}: the top level is a {type(value).__name__}, not a mapping of keys; "

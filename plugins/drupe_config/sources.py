@@ -2,16 +2,19 @@
 
 A source lists its files once, grouped by environment (the first folder
 level), and reads a file's bytes on demand. Archives are never extracted:
-a ``.zip`` is read member by member, a ``.tar`` / ``.tar.gz`` in one pass.
+only the index is read up front, and a member's bytes when a pattern
+matches it (up to a size cap).
 Hidden files and folders (a name starting with ``.``) are invisible.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import drupe
 
@@ -89,49 +92,77 @@ class FolderSource(ConfSource):
         return (self.location / env / relative).read_bytes()
 
 
+#: The largest archive member (uncompressed bytes) the loader will read; a
+#: bigger member that a pattern matches is an error, one no pattern matches costs nothing.
+MAX_MEMBER_BYTES = 64 * 1024 * 1024
+
+
 class ArchiveSource(ConfSource):
-    """A ``.zip`` or ``.tar[.gz]`` whose root holds the env folders (or one folder that does)."""
+    """A ``.zip`` or ``.tar[.gz]`` whose root holds the env folders (or one folder that does).
+
+    Listing reads only the archive's index (a tar's headers); a member's bytes
+    are read when a pattern asks for that file, up to `MAX_MEMBER_BYTES`.
+    Links (symbolic or hard) and special files are refused, naming the member:
+    skipping them would turn into a misleading "environment not found".
+    """
 
     def __init__(self, location: Path, base_env: str) -> None:
         super().__init__(location)
         self._base_env = base_env
         self._prefix = ""
-        self._contents: dict[str, bytes] | None = None
+        self._index: dict[str, Any] | None = None  # member name -> ZipInfo / TarInfo
 
     def display(self, env: str, relative: str) -> str:
         return f"{self.location}!{self._prefix}{env}/{relative}"
 
-    def _members(self) -> dict[str, bytes]:
-        if self._contents is None:
-            self._contents = self._read_all()
-        return self._contents
+    def _is_zip(self) -> bool:
+        return self.location.name.lower().endswith(".zip")
 
-    def _read_all(self) -> dict[str, bytes]:
+    def _members(self) -> dict[str, Any]:
+        if self._index is None:
+            with self._reading():
+                self._index = self._read_index()
+        return self._index
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
         import tarfile  # only archives need these: keep them off every start-up
         import zipfile
 
-        contents: dict[str, bytes] = {}
         try:
-            if self.location.name.endswith(".zip"):
-                with zipfile.ZipFile(self.location) as archive:
-                    for info in archive.infolist():
-                        if not info.is_dir():
-                            self._check(info.filename)
-                            contents[info.filename] = archive.read(info)
-            else:
-                with tarfile.open(self.location, "r:*") as archive:
-                    for member in archive:
-                        self._check(member.name)
-                        if member.isfile():
-                            handle = archive.extractfile(member)
-                            if handle is not None:
-                                contents[member.name] = handle.read()
+            yield
         except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
             raise drupe.ConfigError(
                 f"cannot read configuration archive {self.location}: {exc}; "
                 f"check that it is a valid {''.join(self.location.suffixes)} file"
             ) from exc
-        return {name.removeprefix("./"): data for name, data in contents.items()}
+
+    def _read_index(self) -> dict[str, Any]:
+        import tarfile
+        import zipfile
+
+        index: dict[str, Any] = {}
+        if self._is_zip():
+            with zipfile.ZipFile(self.location) as archive:
+                for info in archive.infolist():
+                    self._check(info.filename)
+                    if info.is_dir():
+                        continue
+                    if (info.external_attr >> 16) & 0o170000 == 0o120000:
+                        self._reject(info.filename, "is a symbolic link")
+                    index[info.filename.removeprefix("./")] = info
+        else:
+            with tarfile.open(self.location, "r:*") as archive:
+                for member in archive:  # headers only: member data is skipped, not kept
+                    self._check(member.name)
+                    if member.isdir():
+                        continue
+                    if member.issym() or member.islnk():
+                        self._reject(member.name, f"is a link (to {member.linkname!r})")
+                    if not member.isfile():
+                        self._reject(member.name, "is not a regular file")
+                    index[member.name.removeprefix("./")] = member
+        return index
 
     def _check(self, name: str) -> None:
         posix = name.replace("\\", "/")
@@ -147,7 +178,7 @@ class ArchiveSource(ConfSource):
     def _reject(self, name: str, why: str) -> None:
         raise drupe.ConfigError(
             f"configuration archive {self.location} has a member {name!r} that {why}; "
-            f"rebuild the archive with relative paths inside it"
+            f"rebuild the archive with plain files and relative paths inside it"
         )
 
     def _list(self) -> list[str]:
@@ -159,7 +190,32 @@ class ArchiveSource(ConfSource):
         return [n.removeprefix(self._prefix) for n in names if n.startswith(self._prefix)]
 
     def read(self, env: str, relative: str) -> bytes:
-        return self._members()[f"{self._prefix}{env}/{relative}"]
+        import tarfile
+        import zipfile
+
+        name = f"{self._prefix}{env}/{relative}"
+        member = self._members()[name]
+        size = member.file_size if self._is_zip() else member.size
+        if size > MAX_MEMBER_BYTES:
+            raise drupe.ConfigError(
+                f"{self.display(env, relative)} is {size:,} bytes, more than the "
+                f"{MAX_MEMBER_BYTES:,} a configuration file may have; move the data out of "
+                f"the configuration (into a dataset)"
+            )
+        with self._reading():
+            if self._is_zip():
+                with zipfile.ZipFile(self.location) as zipped, zipped.open(member) as handle:
+                    data = handle.read(MAX_MEMBER_BYTES + 1)  # the header's size may lie
+            else:
+                with tarfile.open(self.location, "r:*") as tarred:
+                    extracted = tarred.extractfile(member)
+                    data = extracted.read(MAX_MEMBER_BYTES + 1) if extracted is not None else b""
+        if len(data) > MAX_MEMBER_BYTES:
+            raise drupe.ConfigError(
+                f"{self.display(env, relative)} holds more than {MAX_MEMBER_BYTES:,} bytes; "
+                f"move the data out of the configuration (into a dataset)"
+            )
+        return data
 
 
 def open_source(location: Path, base_env: str) -> ConfSource:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ import click
 
 import drupe
 from drupe.cli import CliState, merge_params, params_callback, pass_state
-from drupe_store.records import STATUSES
+from drupe_store.masking import masked_paths
+from drupe_store.records import STATUSES, recorded_conf_source
 
 STATUS_COLOURS = {"open": "cyan", "closed": "green", "failed": "red", "interrupted": "yellow"}
 RUN_COLOURS = {"running": "cyan", "succeeded": "green", "failed": "red", "interrupted": "yellow"}
@@ -48,14 +50,33 @@ def sessions() -> None:
 def list_command(state: CliState, /, limit: int, status: str | None, as_json: bool) -> None:
     """List sessions, newest first."""
     with _history(state) as history:
-        records = history.list_sessions(limit=limit, status=status)
-    if as_json:
-        click.echo(json.dumps(records, indent=2, default=str))
-        return
-    if not records:
-        click.echo("no sessions recorded" + (f" with status {status}" if status else ""))
-        return
-    click.echo(_table(records))
+        if as_json:
+            _echo_json_list(history.iter_session_texts(limit=limit, status=status))
+            return
+        records = history.iter_sessions(limit=limit, status=status)
+        first = list(itertools.islice(records, TABLE_CHUNK))
+        if not first:
+            click.echo("no sessions recorded" + (f" with status {status}" if status else ""))
+            return
+        widths = _widths(first)
+        click.echo(_table(first, widths))
+        while chunk := list(itertools.islice(records, TABLE_CHUNK)):
+            click.echo(_table(chunk, widths, header=False))
+
+
+#: Rows formatted at a time: a long listing streams in chunks, columns sized by the first.
+TABLE_CHUNK = 500
+
+
+def _echo_json_list(texts: Iterator[str]) -> None:
+    """A JSON array written a chunk of records (one line each) at a time: memory stays flat."""
+    out = sys.stdout
+    opened = False
+    while chunk := list(itertools.islice(texts, TABLE_CHUNK)):
+        out.write(("[\n" if not opened else ",\n") + ",\n".join(chunk))
+        opened = True
+    out.write("\n]\n" if opened else "[]\n")
+    out.flush()
 
 
 @sessions.command("show")
@@ -110,7 +131,6 @@ def rerun_command(
     commit differs from the one the session ran at.
     """
     from drupe_store.gitinfo import git_info
-    from drupe_store.masking import masked_keys
 
     with _history(state) as history:
         record = history.get_session(session_id)
@@ -118,12 +138,7 @@ def rerun_command(
     request = run["request"]
     params = dict(run.get("runtime_params") or record.get("runtime_params") or {})
     merge_params(params, runtime_params)
-    hidden = masked_keys(params)
-    if hidden:
-        raise drupe.UsageError(
-            f"session {record['session_id']} had masked runtime params ({', '.join(hidden)}): "
-            f"pass their values again, e.g. --params {hidden[0]}=..."
-        )
+    _refuse_masked(str(record["session_id"]), params)
     recorded = Path(str(record.get("project_path") or "."))
     project_path = state.project_path or (recorded if recorded.is_dir() else Path.cwd())
     _warn_about_code(record.get("git"), git_info(project_path.resolve()))
@@ -133,7 +148,7 @@ def rerun_command(
         project_path=project_path,
         plugins=[RerunOf(str(record["session_id"]))],
         env=record.get("env"),
-        conf_source=record.get("conf_source"),
+        conf_source=recorded_conf_source(record),
         runtime_params=params,
     ) as session:
         outputs = session.run(**recorded_selection(request))
@@ -141,6 +156,25 @@ def rerun_command(
     click.echo(
         f"drupe: session {session.session_id} reran {record['session_id']}; free outputs: {names}",
         err=True,
+    )
+
+
+def _refuse_masked(session_id: str, params: Mapping[str, Any]) -> None:
+    """A rerun never replays ``***`` as a value: name each masked key and how to give it."""
+    paths = masked_paths(params)
+    if not paths:
+        return
+    names = ", ".join(".".join(map(str, p)) for p in paths)
+    in_list = sorted({str(p[0]) for p in paths if any(isinstance(k, int) for k in p)})
+    how = (
+        f"pass their values again, e.g. --params {'.'.join(map(str, paths[0]))}=..."
+        if not in_list
+        else f"they sit inside a list ({', '.join(in_list)}), which --params cannot rebuild: "
+        f"run `drupe run` again giving the whole value (e.g. from a parameters file)"
+    )
+    raise drupe.UsageError(
+        f"session {session_id} had masked runtime params ({names}), recorded as '***' and "
+        f"never replayed: {how}"
     )
 
 
@@ -237,9 +271,16 @@ def _commit(git: Mapping[str, Any] | None) -> str:
     return str(git["commit"])[:8] + ("*" if git.get("dirty") else "")
 
 
-def _table(records: Sequence[Mapping[str, Any]]) -> str:
-    header = ("ID", "STATUS", "KIND", "CREATED", "DURATION", "RUNS", "ENV", "COMMIT")
-    rows = [
+HEADER = ("ID", "STATUS", "KIND", "CREATED", "DURATION", "RUNS", "ENV", "COMMIT")
+
+
+def _widths(records: Sequence[Mapping[str, Any]]) -> list[int]:
+    rows = _rows(records)
+    return [max(len(row[i]) for row in (HEADER, *rows)) for i in range(len(HEADER))]
+
+
+def _rows(records: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]]:
+    return [
         (
             str(r["session_id"]),
             str(r.get("status")),
@@ -252,9 +293,16 @@ def _table(records: Sequence[Mapping[str, Any]]) -> str:
         )
         for r in records
     ]
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+
+
+def _table(
+    records: Sequence[Mapping[str, Any]], widths: Sequence[int], *, header: bool = True
+) -> str:
+    rows = _rows(records)
     tty = sys.stdout.isatty()
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    lines = []
+    if header:
+        lines.append("  ".join(h.ljust(w) for h, w in zip(HEADER, widths, strict=True)).rstrip())
     for row in rows:
         cells = [cell.ljust(w) for cell, w in zip(row, widths, strict=True)]
         if tty:

@@ -8,14 +8,18 @@ of any `drupe.SessionStore`: short id prefixes, clear errors.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import drupe
 from drupe_store.options import DEFAULT_FILES, STORE_DIR, StoreOptions
+
+_log = logging.getLogger("drupe_store")
 
 #: The session id that names the newest session.
 LATEST = "latest"
@@ -31,7 +35,7 @@ def open_backend(options: StoreOptions) -> drupe.SessionStore | None:
         return JsonStore(options.path)
     from drupe_store.sqlite_store import SqliteStore
 
-    return SqliteStore(options.path)
+    return SqliteStore(options.path, busy_timeout=options.busy_timeout)
 
 
 class History:
@@ -50,6 +54,31 @@ class History:
         if limit is not None and limit < 0:
             raise drupe.UsageError(f"limit must be 0 or more, not {limit}")
         return list(self.store.list_sessions(limit=limit or None, status=status))
+
+    def iter_sessions(
+        self, *, limit: int | None = 20, status: str | None = None
+    ) -> Iterator[Mapping[str, Any]]:
+        """`list_sessions` one record at a time (streamed by stores that can: SQLite)."""
+        if limit is not None and limit < 0:
+            raise drupe.UsageError(f"limit must be 0 or more, not {limit}")
+        streaming = getattr(self.store, "iter_sessions", None)
+        if callable(streaming):
+            yield from streaming(limit=limit or None, status=status)
+        else:
+            yield from self.store.list_sessions(limit=limit or None, status=status)
+
+    def iter_session_texts(
+        self, *, limit: int | None = 20, status: str | None = None
+    ) -> Iterator[str]:
+        """`iter_sessions` as JSON texts (passed through from stores that keep JSON: SQLite)."""
+        texts = getattr(self.store, "iter_session_texts", None)
+        if callable(texts):
+            if limit is not None and limit < 0:
+                raise drupe.UsageError(f"limit must be 0 or more, not {limit}")
+            yield from texts(limit=limit or None, status=status)
+            return
+        for record in self.iter_sessions(limit=limit, status=status):
+            yield json.dumps(record, default=str)
 
     def find(self, prefix: str, limit: int = 2) -> list[str]:
         """Session ids starting with ``prefix`` (or whose random tail starts with it)."""
@@ -173,7 +202,7 @@ def open_history(
 def history_for(manager: drupe.PluginManager, start: Path) -> History:
     """The history the plugins of ``manager`` would write to for a session started at ``start``."""
     project = manager.hook.find_project(start=start)
-    settings = manager.hook.load_settings(project=project, plugin_manager=manager)
+    settings = _settings_or_none(manager, project)
     store = manager.hook.open_store(project=project, settings=settings)
     if store is None and project is None:
         store = _store_above(start)
@@ -184,6 +213,25 @@ def history_for(manager: drupe.PluginManager, start: Path) -> History:
             f"--project (or set SESSION_STORE_ARGS['path'])"
         )
     return History(store)
+
+
+def _settings_or_none(manager: drupe.PluginManager, project: drupe.Project | None) -> Any:
+    """The project's settings; ``None`` (with a warning) when they cannot be loaded.
+
+    History must stay readable when the project is broken (a syntax error in
+    ``settings.py`` is exactly when one looks at past runs): without
+    settings, the store is looked for where ``SESSION_STORE_ARGS`` puts it
+    by default.
+    """
+    try:
+        return manager.hook.load_settings(project=project, plugin_manager=manager)
+    except drupe.DrupeError as exc:
+        _log.warning(
+            "drupe_store: the project's settings could not be loaded (%s); reading the history "
+            "from its default place (a SESSION_STORE_ARGS in settings.py is not applied)",
+            exc,
+        )
+        return None
 
 
 def _store_above(start: Path) -> drupe.SessionStore | None:

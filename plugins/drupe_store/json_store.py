@@ -1,35 +1,55 @@
-"""A second backend: one JSON file per session, in a folder (``.drupe/sessions/``).
+"""A second backend: one JSON-lines file per session, in a folder (``.drupe/sessions/``).
 
 It exists to prove that the `drupe.SessionStore` protocol is the whole
 contract (the same test suite runs against both backends) and for people who
-want history they can read, diff or ship with plain tools. Each file holds
-the session record and its runs and is replaced atomically (temporary file,
-then ``os.replace``), so a reader or a killed writer never leaves half a file.
+want history they can read, grep or ship with plain tools.
 
-A session is written by the one process that owns it; within that process a
-lock serialises the threads of a service session. Listing reads every file,
-so prefer the SQLite backend for large histories.
+Each write *appends* one line (``{"session": {...}}`` or ``{"run": {...}}``)
+to ``<session_id>.jsonl`` in a single ``write`` call, so a write costs the
+same whether the file holds one run or ten thousand; a reader folds the
+lines, the last record of a run or session winning. A process killed at any
+moment leaves at worst a last line without its newline, which readers skip:
+the file stays readable. (Lines are not fsynced one by one: a power cut may
+lose the last ones, never the ones before.)
+
+Run ids are claimed with a ``.runs/<run_id>`` file (holding the session
+id) created with ``O_EXCL``: atomic between processes, so a run id is used once
+per store, and `get_run` finds a run's session without reading every file.
+
+Files of the previous layout (``<session_id>.json``, one JSON document) are
+still read.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import drupe
 from drupe_store.liveness import run_with_effective_status, with_effective_status
-from drupe_store.records import check_status, short_id
-from drupe_store.storage import prepare_folder, write_atomically
+from drupe_store.records import RunIdTakenError, check_status, short_id
+from drupe_store.storage import prepare_folder
 
 _log = logging.getLogger("drupe_store")
 
+SUFFIX = ".jsonl"
+LEGACY_SUFFIX = ".json"
+CLAIMS = ".runs"
+
+
+def _safe_name(name: str, what: str, folder: Path) -> str:
+    if not name or "/" in name or "\\" in name or name[0] == "." or "\0" in name:
+        raise drupe.StoreError(f"{name!r} cannot name a {what} file in {folder}")
+    return name
+
 
 class JsonStore:
-    """A `drupe.SessionStore` keeping ``<folder>/<session_id>.json`` files."""
+    """A `drupe.SessionStore` keeping ``<folder>/<session_id>.jsonl`` files."""
 
     def __init__(self, folder: str | Path) -> None:
         self.path = Path(folder)
@@ -37,95 +57,157 @@ class JsonStore:
         prepare_folder(self.path)
         self._lock = threading.Lock()
         self._closed = False
-        # The sessions this store object wrote: get_run looks in their files first
-        # (a service asking about its own runs), before scanning the folder.
-        self._written: dict[str, None] = {}
+
+    # -- files ----------------------------------------------------------------
 
     def _file(self, session_id: str) -> Path:
-        if not session_id or "/" in session_id or "\\" in session_id or session_id[0] == ".":
-            raise drupe.StoreError(f"{session_id!r} cannot name a session file in {self.path}")
-        return self.path / f"{session_id}.json"
+        return self.path / (_safe_name(session_id, "session", self.path) + SUFFIX)
 
-    def _load(self, path: Path) -> dict[str, Any]:
-        try:
-            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise drupe.StoreError(
-                f"could not read the session file {path}: {exc}; delete it if it is corrupt"
-            ) from exc
-        return data
-
-    def _update(self, session_id: str, change: Any) -> None:
+    def _append(self, session_id: str, entry: Mapping[str, Any]) -> None:
+        line = (json.dumps(entry, default=str, separators=(",", ":")) + "\n").encode("utf-8")
         with self._lock:
             if self._closed:
                 raise drupe.StoreError(f"the session store {self.path} is closed")
             path = self._file(session_id)
-            data = self._load(path) if path.exists() else {"session": None, "runs": {}}
-            change(data)
             try:
-                write_atomically(path, json.dumps(data, default=str, indent=1))
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+                try:
+                    written = os.write(fd, line)
+                finally:
+                    os.close(fd)
             except OSError as exc:
                 raise drupe.StoreError(f"could not write the session file {path}: {exc}") from exc
+            if written != len(line):
+                raise drupe.StoreError(f"could not write the session file {path}: short write")
+
+    def _fold(self, path: Path) -> dict[str, Any]:
+        """``{"session": record | None, "runs": {run_id: record}}`` from a file's lines."""
+        data: dict[str, Any] = {"session": None, "runs": {}}
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise drupe.StoreError(f"could not read the session file {path}: {exc}") from exc
+        if path.suffix == LEGACY_SUFFIX:
+            try:
+                legacy = json.loads(raw)
+                return {"session": legacy.get("session"), "runs": dict(legacy.get("runs") or {})}
+            except (ValueError, AttributeError) as exc:
+                raise drupe.StoreError(
+                    f"could not read the session file {path}: {exc}; delete it if it is corrupt"
+                ) from exc
+        lines = raw.split(b"\n")
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                if number == len(lines):  # a last line cut short by a kill: not written yet
+                    continue
+                _log.warning("drupe_store: skipping unreadable line %d of %s", number, path)
+                continue
+            if isinstance(entry, dict) and isinstance(entry.get("session"), dict):
+                data["session"] = entry["session"]
+            elif isinstance(entry, dict) and isinstance(entry.get("run"), dict):
+                run = entry["run"]
+                data["runs"][str(run.get("run_id"))] = run
+            else:
+                _log.warning("drupe_store: skipping unreadable line %d of %s", number, path)
+        return data
+
+    def _session_files(self) -> Iterator[Path]:
+        for entry in os.scandir(self.path):
+            name = entry.name
+            if name.startswith(".") or not entry.is_file():
+                continue
+            if name.endswith(SUFFIX) or name.endswith(LEGACY_SUFFIX):
+                yield Path(entry.path)
+
+    def _existing(self, session_id: str) -> Path | None:
+        path = self._file(session_id)
+        if path.exists():
+            return path
+        legacy = path.with_suffix(LEGACY_SUFFIX)
+        return legacy if legacy.exists() else None
 
     # -- SessionStore -------------------------------------------------------
 
     def save_session(self, record: Mapping[str, Any]) -> None:
-        def change(data: dict[str, Any]) -> None:
-            data["session"] = dict(record)
+        self._append(str(record["session_id"]), {"session": dict(record)})
 
-        self._update(str(record["session_id"]), change)
+    def add_run(self, record: Mapping[str, Any]) -> None:
+        """Record a new run; `RunIdTakenError` when the store already has its id."""
+        run_id, session_id = str(record["run_id"]), str(record["session_id"])
+        claims = self.path / CLAIMS
+        claim = claims / _safe_name(run_id, "run", self.path)
+        try:
+            claims.mkdir(exist_ok=True)
+            fd = os.open(claim, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            raise RunIdTakenError(run_id, self._claimed_by(run_id)) from None
+        except OSError as exc:
+            raise drupe.StoreError(f"could not write the run claim {claim}: {exc}") from exc
+        try:
+            os.write(fd, session_id.encode("utf-8"))
+        finally:
+            os.close(fd)
+        self.save_run(record)
 
     def save_run(self, record: Mapping[str, Any]) -> None:
-        def change(data: dict[str, Any]) -> None:
-            data["runs"][str(record["run_id"])] = dict(record)
+        self._append(str(record["session_id"]), {"run": dict(record)})
 
-        session_id = str(record["session_id"])
-        self._update(session_id, change)
-        self._written[session_id] = None
+    def _claimed_by(self, run_id: str) -> str | None:
+        try:
+            text = (self.path / CLAIMS / run_id).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        return text or None
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
-        """The record of run ``run_id`` (any session), or ``None``.
-
-        Looks in the files of the sessions this object wrote runs for, then
-        reads every file: JSON keeps no index (prefer SQLite for big histories).
-        """
-        written = [self.path / f"{session_id}.json" for session_id in list(self._written)]
-        others = (p for p in self.path.glob("*.json") if p not in written)
-        for path in (*written, *others):
-            if path.name.startswith(".") or not path.exists():
+        """The record of run ``run_id`` (any session), or ``None``: found through its claim."""
+        try:
+            _safe_name(run_id, "run", self.path)
+        except drupe.StoreError:
+            return None
+        session_id = self._claimed_by(run_id)
+        candidates = [session_id] if session_id else []
+        for candidate in candidates:
+            path = self._existing(candidate)
+            if path is None:
                 continue
-            try:
-                data = self._load(path)
-            except drupe.StoreError as exc:
-                _log.warning("drupe_store: skipping %s", exc)
-                continue
-            run = (data.get("runs") or {}).get(run_id)
+            run = self._fold(path)["runs"].get(run_id)
             if run is not None:
                 return run_with_effective_status(run)
+        if session_id is None:  # history written before run claims existed
+            for path in self._session_files():
+                if path.suffix != LEGACY_SUFFIX:
+                    continue
+                run = self._readable(path)["runs"].get(run_id)
+                if run is not None:
+                    return run_with_effective_status(run)
         return None
 
     def get_session(self, session_id: str) -> dict[str, Any] | None:
         try:
-            path = self._file(session_id)
+            path = self._existing(session_id)
         except drupe.StoreError:
             return None
-        if not path.exists():
-            return None
-        return _session_of(self._load(path))
+        return None if path is None else _session_of(self._fold(path))
+
+    def _readable(self, path: Path) -> dict[str, Any]:
+        try:
+            return self._fold(path)
+        except drupe.StoreError as exc:
+            _log.warning("drupe_store: skipping %s", exc)
+            return {"session": None, "runs": {}}
 
     def list_sessions(
         self, *, limit: int | None = 20, status: str | None = None
     ) -> list[Mapping[str, Any]]:
         check_status(status)
         found: list[Mapping[str, Any]] = []
-        for path in self.path.glob("*.json"):
-            if path.name.startswith("."):
-                continue
-            try:
-                record = _session_of(self._load(path), with_runs=False)
-            except drupe.StoreError as exc:
-                _log.warning("drupe_store: skipping %s", exc)
-                continue
+        for path in self._session_files():
+            record = _session_of(self._readable(path), with_runs=False)
             if record is not None and (status is None or record["status"] == status):
                 found.append(record)
         found.sort(key=lambda r: (r.get("created_at") or "", r["session_id"]), reverse=True)
@@ -135,12 +217,8 @@ class JsonStore:
         """Ids that start with ``prefix``, or whose random tail does (at most ``limit``)."""
         if not prefix:
             return []
-        ids = sorted(
-            p.stem
-            for p in self.path.glob("*.json")
-            if not p.name.startswith(".")
-            and (p.stem.startswith(prefix) or short_id(p.stem).startswith(prefix))
-        )
+        stems = {p.name.rsplit(".", 1)[0] for p in self._session_files()}
+        ids = sorted(s for s in stems if s.startswith(prefix) or short_id(s).startswith(prefix))
         return ids[:limit]
 
     def close(self) -> None:
@@ -153,10 +231,11 @@ class JsonStore:
 
 def _session_of(data: Mapping[str, Any], *, with_runs: bool = True) -> dict[str, Any] | None:
     session = data.get("session")
-    if session is None:  # runs written, session record not (yet)
-        return None
+    if not isinstance(session, dict) or "session_id" not in session:
+        return None  # runs written, session record not (yet)
     runs = sorted(
-        (data.get("runs") or {}).values(), key=lambda r: (r.get("started_at") or "", r["run_id"])
+        (data.get("runs") or {}).values(),
+        key=lambda r: (str(r.get("started_at") or ""), str(r.get("run_id"))),
     )
     record = dict(session)
     if with_runs:

@@ -14,7 +14,7 @@ that host's processes.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -86,22 +86,45 @@ def owner_alive(record: Mapping[str, Any]) -> bool | None:
     return not (recorded is not None and recorded != start)  # a different process got the pid
 
 
-def effective_status(record: Mapping[str, Any]) -> str:
+class AliveCache:
+    """`owner_alive` answers for one listing: each owner process is looked at once."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[Any, Any, Any], bool | None] = {}
+
+    def __call__(self, record: Mapping[str, Any]) -> bool | None:
+        key = (record.get("hostname"), record.get("pid"), record.get("process_start"))
+        if key not in self._known:
+            self._known[key] = owner_alive(record)
+        return self._known[key]
+
+
+def effective_status(
+    record: Mapping[str, Any], alive: Callable[[Mapping[str, Any]], bool | None] | None = None
+) -> str:
     """The status to report: ``interrupted`` for an ``open`` session whose process is gone."""
     status = str(record.get("status", "open"))
-    if status == "open" and owner_alive(record) is False:
+    if status == "open" and (alive or owner_alive)(record) is False:
         return "interrupted"
     return status
 
 
-def with_effective_status(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a session record (and its runs) with the reported status."""
+def with_effective_status(
+    record: Mapping[str, Any], alive: Callable[[Mapping[str, Any]], bool | None] | None = None
+) -> dict[str, Any]:
+    """A copy of a session record (and its runs) with the reported status.
+
+    A run still ``running`` in a session that is no longer ``open`` (its final
+    record could not be written) or whose process is gone is ``interrupted``.
+    """
     copy = dict(record)
-    status = effective_status(record)
+    status = effective_status(record, alive)
     copy["status"] = status
-    if status == "interrupted" and "runs" in copy:
+    if "runs" in copy:
         copy["runs"] = [
-            {**run, "status": "interrupted"} if run.get("status") == "running" else run
+            {**run, "status": "interrupted"}
+            if run.get("status") == "running" and (status != "open" or owner_alive(run) is False)
+            else run
             for run in copy["runs"]
         ]
     return copy

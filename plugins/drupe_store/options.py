@@ -23,6 +23,14 @@ DEFAULT_MASK_KEYS = (
     "password",
     "passwords",
     "passwd",
+    "pass",
+    "pwd",
+    "passphrase",
+    "dsn",
+    "auth",
+    "authorization",
+    "private",
+    "cookie",
     "secret",
     "secrets",
     "token",
@@ -33,7 +41,9 @@ DEFAULT_MASK_KEYS = (
 )
 STORE_DIR = ".drupe"
 DEFAULT_FILES = {"sqlite": "sessions.db", "json": "sessions"}
-KNOWN_KEYS = ("backend", "path", "mask_keys")
+KNOWN_KEYS = ("backend", "path", "mask_keys", "busy_timeout")
+#: Seconds SQLite waits for another process's write lock before a write gives up.
+DEFAULT_BUSY_TIMEOUT_S = 30.0
 
 DECLARATION = {
     OPTION: {
@@ -43,7 +53,8 @@ DECLARATION = {
             "Session history (drupe_store): {'backend': 'sqlite' or 'json', 'path': where "
             "(relative to the project root; default .drupe/sessions.db or .drupe/sessions/), "
             "'mask_keys': extra secret words; a key is masked when one of its words, split at "
-            "_ - . spaces and camelCase, is one of them}."
+            "_ - . spaces and camelCase, is one of them; 'busy_timeout': seconds a write waits for "
+            "another process's lock (SQLite; default 30)}."
         ),
     }
 }
@@ -60,6 +71,7 @@ class StoreOptions:
     backend: str = "sqlite"
     path: Path | None = None
     mask_keys: tuple[str, ...] = DEFAULT_MASK_KEYS
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT_S
 
     @classmethod
     def from_settings(cls, settings: Any, root: Path | None) -> StoreOptions:
@@ -91,8 +103,16 @@ class StoreOptions:
                 f"{OPTION}['mask_keys'] must be a list of non-empty strings, not {extra!r}"
             )
         mask_keys = tuple(dict.fromkeys([*DEFAULT_MASK_KEYS, *(k.lower() for k in extra)]))
+        busy = raw.get("busy_timeout", DEFAULT_BUSY_TIMEOUT_S)
+        if isinstance(busy, bool) or not isinstance(busy, (int, float)) or not 0 < busy <= 3600:
+            raise drupe.SettingsError(
+                f"{OPTION}['busy_timeout'] must be a number of seconds in (0, 3600], not {busy!r}"
+            )
         return cls(
-            backend=backend, path=_place(raw.get("path"), backend, root), mask_keys=mask_keys
+            backend=backend,
+            path=_place(raw.get("path"), backend, root),
+            mask_keys=mask_keys,
+            busy_timeout=float(busy),
         )
 
 

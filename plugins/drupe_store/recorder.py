@@ -11,9 +11,15 @@ process already knew the answer, and the record written at close waits for
 it (at most `GIT_WAIT_S` seconds).
 
 Write failures: the record written at create must land (a broken store fails
-the session before any work is done). Later writes are logged and swallowed,
-so a full disk never turns a finished run into a failure, nor hides the
-exception a failing run raised.
+the session before any work is done), and so must a run's claim of its id (a
+reused run id is refused before the run starts). Later writes are retried
+(`drupe_store.final_writes`), then logged and swallowed, so a busy store or a
+full disk never turns a finished run into a failure, nor hides the exception
+a failing run raised.
+
+Secrets: every record is scrubbed by value (`drupe.SecretScrubber`) with
+what the contexts of the session told (``secret_values``), on top of the
+key-based `SecretMask`.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 
 import drupe
 from drupe_store import records
+from drupe_store.final_writes import persist
 from drupe_store.gitinfo import GitProbe
 from drupe_store.masking import SecretMask
 from drupe_store.options import StoreOptions
@@ -47,6 +54,9 @@ class SessionRecorder:
         self.git = GitProbe.started(session.project_path)
         self.record = records.session_record(session, self.mask, self.git.current())
         self._runs: dict[str, dict[str, Any]] = {}
+        self._refused: set[str] = set()
+        self._hook = session.hook
+        self._scrubbers: dict[str | None, drupe.SecretScrubber] = {}
         self._lock = threading.Lock()
 
     def created(self) -> None:
@@ -63,11 +73,32 @@ class SessionRecorder:
                 plugin=provider,
             ) from exc
 
+    def context_created(self, context: drupe.Context) -> None:
+        """Learn the secret values of a context (a run's, or the session's: run_id None)."""
+        scrubber = drupe.secret_scrubber(context, self._hook)
+        with self._lock:
+            self._scrubbers[context.run_id] = scrubber
+
+    def _scrubbed(self, record: dict[str, Any], run_id: str | None) -> dict[str, Any]:
+        with self._lock:
+            scrubber = self._scrubbers.get(None, drupe.SecretScrubber())
+            if run_id is not None and run_id in self._scrubbers:
+                scrubber = scrubber.merged(self._scrubbers[run_id])
+        return records.scrubbed(record, scrubber)
+
     def run_started(self, run: drupe.RunRequest) -> None:
-        record = records.run_record(run, self.mask, records.now())
+        """Claim the run id (a reused one is refused: the run does not start) and record it."""
+        record = self._scrubbed(records.run_record(run, self.mask, records.now()), run.run_id)
+        try:
+            records.claim_run(self.store, record)
+        except records.RunIdTakenError:
+            with self._lock:
+                self._refused.add(run.run_id)
+            raise
+        except Exception as exc:
+            self._log_failure(record, exc)
         with self._lock:
             self._runs[run.run_id] = record
-        self._save_run(record)
 
     def run_finished(
         self,
@@ -80,12 +111,24 @@ class SessionRecorder:
         """Write the run's final record; ``hook_error`` is another plugin's failure to note."""
         with self._lock:
             started = self._runs.pop(run.run_id, None)
+            scrubber = self._scrubbers.pop(run.run_id, None)
+            if run.run_id in self._refused:  # its id belongs to another run: leave that alone
+                self._refused.discard(run.run_id)
+                return
         if started is None:  # before_run of another plugin raised before ours ran
             started = records.run_record(run, self.mask, records.now())
+            try:
+                records.claim_run(self.store, started)
+            except records.RunIdTakenError:
+                return
+            except Exception as exc:
+                self._log_failure(started, exc)
         record = records.finished_run(started, outputs=outputs, error=error)
         if hook_error is not None:
             record = records.with_hook_error(record, *hook_error)
-        self._save_run(record)
+        if scrubber is not None:
+            record = records.scrubbed(record, scrubber)
+        self._save_run(self._scrubbed(record, None))
 
     def closed(
         self,
@@ -96,19 +139,20 @@ class SessionRecorder:
         if hook_error is not None:
             self.record = records.with_hook_error(self.record, *hook_error)
         self.record["git"] = self.git.final(GIT_WAIT_S)
+        self.record = self._scrubbed(self.record, None)
         self._quietly(self.store.save_session, self.record)
 
     def _save_run(self, record: Mapping[str, Any]) -> None:
         self._quietly(self.store.save_run, record)
 
     def _quietly(self, write: Any, record: Mapping[str, Any]) -> None:
-        try:
-            write(record)
-        except Exception as exc:
-            _log.error(
-                "drupe_store: could not record %s of session %s: %s: %s",
-                "run " + str(record["run_id"]) if "run_id" in record else "the close",
-                self.record["session_id"],
-                type(exc).__name__,
-                exc,
-            )
+        persist(write, record)
+
+    def _log_failure(self, record: Mapping[str, Any], exc: Exception) -> None:
+        _log.error(
+            "drupe_store: could not record %s of session %s: %s: %s",
+            "run " + str(record["run_id"]) if "run_id" in record else "the close",
+            self.record["session_id"],
+            type(exc).__name__,
+            exc,
+        )

@@ -117,6 +117,7 @@ def session_record(
         "project_name": project.project_name if project else None,
         "env": session.env,
         "conf_source": session.conf_source,
+        "cwd": _cwd(),
         "runtime_params": mask.params(runtime_params),
         "username": username(),
         **owner(),
@@ -129,6 +130,26 @@ def session_record(
         "rerun_of": session.metadata.get("rerun_of"),
         "error": None,
     }
+
+
+def _cwd() -> str | None:
+    """The working folder, against which a relative ``conf_source`` is resolved on rerun."""
+    try:
+        return os.getcwd()
+    except OSError:  # the folder was deleted under the process
+        return None
+
+
+def recorded_conf_source(record: Mapping[str, Any]) -> str | None:
+    """A session's ``conf_source`` as it resolved then: relative ones against the recorded cwd."""
+    source = record.get("conf_source")
+    if source is None:
+        return None
+    text = str(source)
+    cwd = record.get("cwd")
+    if "://" in text or not cwd or os.path.isabs(os.path.expanduser(text)):
+        return text
+    return os.path.join(str(cwd), text)
 
 
 def short_id(session_id: str) -> str:
@@ -183,6 +204,45 @@ def finished_run(
         "error": error_record(error) if error is not None else None,
         "outputs": sorted(str(name) for name in (outputs or {})),
     }
+
+
+class RunIdTakenError(drupe.StoreError):
+    """A run id the store already holds: refused before the run starts, nothing overwritten."""
+
+    def __init__(self, run_id: str, session_id: str | None) -> None:
+        owner = f" (by session {session_id})" if session_id else ""
+        super().__init__(
+            f"run id {run_id!r} is already recorded in the session store{owner}; run ids are "
+            f"unique per store: choose another --run-id (or leave it out for a fresh one)"
+        )
+        self.run_id = run_id
+        self.field = "run_id"
+
+
+def claim_run(store: drupe.SessionStore, record: Mapping[str, Any]) -> None:
+    """Write a run's first record, refusing a run id the store already holds.
+
+    Backends with an atomic ``add_run`` (both bundled ones) decide; for any
+    other store, a ``get_run`` check before ``save_run`` is the best it offers.
+    """
+    add_run = getattr(store, "add_run", None)
+    if callable(add_run):
+        add_run(record)
+        return
+    get_run = getattr(store, "get_run", None)
+    if callable(get_run):
+        found = get_run(str(record["run_id"]))
+        if found is not None:
+            raise RunIdTakenError(str(record["run_id"]), found.get("session_id"))
+    store.save_run(record)
+
+
+def scrubbed(record: dict[str, Any], scrubber: drupe.SecretScrubber) -> dict[str, Any]:
+    """``record`` with every known secret value replaced, its ids kept as they are."""
+    if not scrubber:
+        return record
+    ids = {k: record[k] for k in ("run_id", "session_id", "short_id") if k in record}
+    return {**scrubber.data(record), **ids}
 
 
 def with_hook_error(record: Mapping[str, Any], hook: str, error: BaseException) -> dict[str, Any]:

@@ -15,6 +15,7 @@ session): one writer behind a lock, one reader per thread.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -25,12 +26,18 @@ from typing import Any, TypeVar
 
 import drupe
 from drupe_store import sqlite_connections
-from drupe_store.liveness import hostname, run_with_effective_status, with_effective_status
-from drupe_store.records import check_status, short_id
+from drupe_store.liveness import (
+    AliveCache,
+    hostname,
+    run_with_effective_status,
+    with_effective_status,
+)
+from drupe_store.records import RunIdTakenError, check_status, short_id
 from drupe_store.sqlite_schema import SCHEMA_VERSION, current_version, migrate
 from drupe_store.storage import prepare_folder
 
 T = TypeVar("T")
+_log = logging.getLogger("drupe_store")
 
 BUSY_TIMEOUT_S = 30.0
 
@@ -42,6 +49,7 @@ SAVE_SESSION = (
     "created_at = excluded.created_at, status = excluded.status, record = excluded.record, "
     "kind = excluded.kind, hostname = excluded.hostname, short_id = excluded.short_id"
 )
+ADD_RUN = "INSERT INTO runs (run_id, session_id, record, started_at, status) VALUES (?, ?, ?, ?, ?)"
 SAVE_RUN = (
     "INSERT INTO runs (run_id, session_id, record, started_at, status) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (run_id) DO UPDATE SET session_id = excluded.session_id, "
@@ -164,15 +172,30 @@ class SqliteStore:
         )
 
     def save_run(self, record: Mapping[str, Any]) -> None:
-        self._write(
-            SAVE_RUN,
-            (
-                str(record["run_id"]),
-                str(record["session_id"]),
-                json.dumps(record, default=str),
-                record.get("started_at"),
-                record.get("status"),
-            ),
+        self._write(SAVE_RUN, self._run_values(record))
+
+    def add_run(self, record: Mapping[str, Any]) -> None:
+        """Record a new run; `RunIdTakenError` when the store already has its id (atomic)."""
+        run_id = str(record["run_id"])
+        try:
+            self._write(ADD_RUN, self._run_values(record))
+        except drupe.StoreError as exc:
+            if not isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise
+            owner = self._read(
+                lambda conn: conn.execute(
+                    "SELECT session_id FROM runs WHERE run_id = ?", (run_id,)
+                ).fetchone()
+            )
+            raise RunIdTakenError(run_id, owner[0] if owner else None) from None
+
+    def _run_values(self, record: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (
+            str(record["run_id"]),
+            str(record["session_id"]),
+            json.dumps(record, default=str),
+            record.get("started_at"),
+            record.get("status"),
         )
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
@@ -186,52 +209,120 @@ class SqliteStore:
         return None if text is None else run_with_effective_status(json.loads(text))
 
     def get_session(self, session_id: str) -> dict[str, Any] | None:
-        def body(conn: sqlite3.Connection) -> dict[str, Any] | None:
+        def body(conn: sqlite3.Connection) -> tuple[Any, list[tuple[str, Any]]] | None:
             row = conn.execute(
                 "SELECT record FROM sessions WHERE session_id = ?", (session_id,)
             ).fetchone()
             if row is None:
                 return None
-            record: dict[str, Any] = json.loads(row[0])
-            record["runs"] = [
-                json.loads(r[0])
-                for r in conn.execute(
-                    "SELECT record FROM runs WHERE session_id = ? ORDER BY started_at, run_id",
-                    (session_id,),
-                )
-            ]
-            return record
+            runs = conn.execute(
+                "SELECT run_id, record FROM runs WHERE session_id = ? ORDER BY started_at, run_id",
+                (session_id,),
+            ).fetchall()
+            return row[0], runs
 
-        record = self._read(body)
-        return None if record is None else with_effective_status(record)
+        found = self._read(body)
+        if found is None:
+            return None
+        record = _readable(session_id, found[0])
+        if record is None:
+            raise drupe.StoreError(
+                f"the stored record of session {session_id} in {self.path} is unreadable; "
+                f"other sessions are fine (`drupe sessions list` skips it)"
+            )
+        runs = []
+        for run_id, text in found[1]:
+            try:
+                run = json.loads(text)
+            except (TypeError, ValueError):
+                run = None
+            if not isinstance(run, dict):
+                _log.warning(
+                    "drupe_store: skipping run %s: its stored record is unreadable", run_id
+                )
+                continue
+            runs.append(run)
+        record["runs"] = runs
+        return with_effective_status(record)
 
     def list_sessions(
         self, *, limit: int | None = 20, status: str | None = None
     ) -> list[Mapping[str, Any]]:
+        return list(self.iter_sessions(limit=limit, status=status))
+
+    def iter_sessions(
+        self, *, limit: int | None = 20, status: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Session records, newest first, one at a time: memory stays flat for any history.
+
+        Filtering and limits run in SQL, except that whether an ``open``
+        session was interrupted is decided while streaming (it depends on
+        processes alive now). A row whose record cannot be read is skipped
+        with a warning naming it.
+        """
+        for text, _ in self._session_rows(limit, status):
+            record: dict[str, Any] = json.loads(text)
+            yield record
+
+    def iter_session_texts(
+        self, *, limit: int | None = 20, status: str | None = None
+    ) -> Iterator[str]:
+        """`iter_sessions` as JSON texts, re-encoded only when the status is decided now.
+
+        The fast path of ``drupe sessions list --json``: SQLite checks and
+        completes each record (``run_count``), Python passes it through.
+        """
+        for text, _ in self._session_rows(limit, status):
+            yield text
+
+    def _session_rows(self, limit: int | None, status: str | None) -> Iterator[tuple[str, str]]:
         check_status(status)
+        # SQLite checks each record (JSON1: valid, an object of this session); NULL: a bad row.
         select = (
-            "SELECT record, (SELECT count(*) FROM runs WHERE runs.session_id = s.session_id) "
+            "SELECT session_id, status, CASE WHEN json_valid(record) "
+            "AND json_extract(record, '$.session_id') IS session_id THEN record END, "
+            "(SELECT count(*) FROM runs WHERE runs.session_id = s.session_id) "
             "FROM sessions AS s"
         )
         order = " ORDER BY created_at DESC, session_id DESC"
-        if status in ("open", "interrupted"):
-            # Whether an open session was interrupted is decided at read time.
-            sql = f"{select} WHERE status = 'open'{order}"
-            args: tuple[str, ...] = ()
-            if status == "interrupted":
-                sql = f"{select} WHERE status = 'open' AND hostname = ?{order}"
-                args = (hostname(),)
-            rows = self._read(lambda conn: conn.execute(sql, args).fetchall())
-            found: list[Mapping[str, Any]] = [r for r in _listed(rows) if r["status"] == status]
-            return found if limit is None else found[:limit]
-        params: list[Any] = [] if status is None else [status]
-        where = "" if status is None else " WHERE status = ?"
-        tail = "" if limit is None else " LIMIT ?"
-        params += [] if limit is None else [limit]
-        rows = self._read(
-            lambda conn: conn.execute(select + where + order + tail, params).fetchall()
-        )
-        return list(_listed(rows))
+        args: list[Any] = []
+        decided_later = status in ("open", "interrupted")
+        if status == "interrupted":
+            where = " WHERE status = 'open' AND hostname = ?"
+            args.append(hostname())
+        elif status is not None:
+            where = " WHERE status = ?"
+            args.append(status)
+        else:
+            where = ""
+        tail = ""
+        if limit is not None and not decided_later:
+            tail = " LIMIT ?"
+            args.append(limit)
+        conn = self._open_database().reader()
+        self._retry(lambda: conn.execute("BEGIN"))
+        try:
+            cursor = self._retry(lambda: conn.execute(select + where + order + tail, args))
+            shown = 0
+            alive = AliveCache()
+            for session_id, stored_status, stored, run_count in cursor:
+                if limit is not None and shown >= limit:
+                    break
+                if stored is None:
+                    _warn_unreadable(session_id)
+                    continue
+                # A JSON object ends with "}": add the run count without parsing it.
+                text = f'{stored.rstrip()[:-1]}, "run_count": {int(run_count)}}}'
+                if stored_status == "open":  # interrupted or not: decided now
+                    record = with_effective_status(json.loads(text), alive=alive)
+                    if decided_later and record["status"] != status:
+                        continue
+                    if record["status"] != "open":
+                        text = json.dumps(record, default=str)
+                shown += 1
+                yield text, session_id
+        finally:
+            conn.execute("COMMIT")
 
     def find_session_ids(self, prefix: str, limit: int = 2) -> list[str]:
         """Ids that start with ``prefix``, or whose random tail does (at most ``limit``)."""
@@ -267,8 +358,21 @@ class SqliteStore:
         return f"SqliteStore({str(self.path)!r})"
 
 
-def _listed(rows: list[tuple[str, int]]) -> Iterator[dict[str, Any]]:
-    for text, run_count in rows:
-        record = with_effective_status(json.loads(text))
-        record["run_count"] = run_count
-        yield record
+def _readable(session_id: str, text: Any) -> dict[str, Any] | None:
+    """The record of one row, or ``None`` (and a warning naming the row) when it is unreadable."""
+    try:
+        record = json.loads(text)
+    except (TypeError, ValueError):
+        record = None
+    if isinstance(record, dict) and record.get("session_id") == session_id:
+        return record
+    _warn_unreadable(session_id)
+    return None
+
+
+def _warn_unreadable(session_id: str) -> None:
+    _log.warning(
+        "drupe_store: skipping session %s: its stored record is not a readable session "
+        "record (a damaged row?); the other sessions are listed",
+        session_id,
+    )

@@ -101,7 +101,13 @@ def test_pyproject_disable_plugins_applies_to_the_cli(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("flag", "shown"),
-    [("a", "'a' is not key=value"), ("a=1,,b=2", "empty item"), ('x="open', "unterminated")],
+    [
+        ("a", "'a' is not key=value"),
+        ("a=1,,b=2", "empty item"),
+        ('x="open', "unterminated"),
+        ("a=" + "1" * 5000, "quote it to pass it as text"),
+        (".".join(["k"] * 5000) + "=1", "5000 dotted parts"),
+    ],
 )
 def test_malformed_params_exit_2_showing_the_fragment(
     tmp_path: Path, flag: str, shown: str

@@ -17,7 +17,7 @@ def test_every_kernel_hookspec_is_in_the_reference_with_a_docstring() -> None:
         for name, func in inspect.getmembers(hookspecs, inspect.isfunction)
         if hasattr(func, "drupe_spec")
     ]
-    assert len(specs) == 18  # 8 lifecycle, 7 provider, 3 collected
+    assert len(specs) == 19  # 8 lifecycle, 7 provider, 4 collected
     for name, func in specs:
         assert f"`{name}" in text, f"docs/hooks.md does not mention {name}"
         assert func.__doc__ and len(func.__doc__.strip()) > 40, f"{name} needs a docstring"

@@ -74,6 +74,25 @@ def test_any_text_gives_a_dict_or_a_usage_error(text: str) -> None:
     assert isinstance(result, dict)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_any_unicode_text_gives_a_dict_or_a_usage_error(text: str) -> None:
+    try:
+        result = parse_params(text)
+    except UsageError:
+        return
+    assert isinstance(result, dict)
+
+
+def test_huge_number_and_deep_key_are_usage_errors() -> None:
+    with pytest.raises(UsageError, match=r"'a'.*quote it to pass it as text"):
+        parse_params("a=" + "1" * 5000)
+    assert parse_params('a="' + "1" * 5000 + '"') == {"a": "1" * 5000}
+    with pytest.raises(UsageError, match="5001 dotted parts, more than 100"):
+        parse_params(".".join(["k"] * 5001) + "=1")
+    assert parse_params(".".join(["k"] * 100) + "=1")  # the documented limit itself is fine
+
+
 KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True)
 SCALARS = st.one_of(
     st.integers(-(10**6), 10**6),

@@ -301,7 +301,12 @@ def info(state: CliState, /, as_json: bool) -> None:
     start = (state.project_path or Path.cwd()).resolve()
     project = manager.hook.find_project(start=start)
     # Settings may register the project's own hooks or disable plugins: show those too.
-    manager.hook.load_settings(project=project, plugin_manager=manager)
+    # Broken settings are reported, not fatal: info is what one runs to find out why.
+    settings_error: str | None = None
+    try:
+        manager.hook.load_settings(project=project, plugin_manager=manager)
+    except DrupeError as exc:
+        settings_error = str(exc)
     manager.validate()
     plugins: list[dict[str, Any]] = [
         {
@@ -325,7 +330,13 @@ def info(state: CliState, /, as_json: bool) -> None:
     if as_json:
         click.echo(
             json.dumps(
-                {"drupe": __version__, "project": project_info, "plugins": plugins}, indent=2
+                {
+                    "drupe": __version__,
+                    "project": project_info,
+                    "settings_error": settings_error,
+                    "plugins": plugins,
+                },
+                indent=2,
             )
         )
         for error in manager.broken.values():
@@ -339,6 +350,8 @@ def info(state: CliState, /, as_json: bool) -> None:
         )
     else:
         click.echo(f"project: none found from {start}")
+    if settings_error:
+        click.echo(f"settings: NOT LOADED: {settings_error}")
     click.echo("plugins:")
     for p in plugins:
         origin = f"{p['distribution']} {p['version']}" if p["distribution"] else p["source"]

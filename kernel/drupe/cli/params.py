@@ -4,7 +4,9 @@
 * values are typed like YAML 1.2 scalars (`drupe.scalars.scalar`);
 * a value in single or double quotes stays a string and may contain commas
   and ``=`` (``title="a, b"``); a backslash escapes the closing quote;
-* anything malformed raises `UsageError` quoting the bad fragment.
+* anything malformed raises `UsageError` quoting the bad fragment; so do a
+  key of more than `MAX_KEY_DEPTH` parts and a number Python cannot read
+  (more than 4300 digits).
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from typing import Any
 
 from drupe.errors import UsageError
 from drupe.scalars import scalar
+
+#: The most dot-separated parts one ``--params`` key may have.
+MAX_KEY_DEPTH = 100
 
 
 def _fragments(text: str) -> list[tuple[str, bool]]:
@@ -87,9 +92,23 @@ def parse_params(text: str) -> dict[str, Any]:
                 f"--params: bad key {key!r} in {fragment.strip()!r}: keys are dot-separated "
                 f"names without empty parts"
             )
-        value: Any = raw if quoted else scalar(raw.strip())
+        if len(parts) > MAX_KEY_DEPTH:
+            raise UsageError(
+                f"--params: key {key[:40]!r}... has {len(parts)} dotted parts, more than "
+                f"{MAX_KEY_DEPTH}: use a shorter key (or a parameters file)"
+            )
+        value: Any = raw if quoted else _typed(raw.strip(), key)
         _assign(result, parts, value, fragment)
     return result
+
+
+def _typed(raw: str, key: str) -> Any:
+    try:
+        return scalar(raw)
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise UsageError(
+            f"--params: cannot read the value of {key!r} ({exc}); quote it to pass it as text"
+        ) from None
 
 
 def _assign(target: dict[str, Any], parts: list[str], value: Any, fragment: str) -> None:

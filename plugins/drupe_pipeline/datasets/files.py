@@ -11,7 +11,9 @@ run saved (in any process), else the newest one on disk.
 
 Writes go to a temporary file in the target folder and are renamed into
 place (or, on a remote filesystem, are uploaded once complete), so a run
-killed mid-save never leaves half a file behind.
+killed mid-save never leaves half a file behind; locally the file is fsynced
+before the rename and its folder after, so a power loss leaves the old file
+or the new one, never an empty one.
 """
 
 from __future__ import annotations

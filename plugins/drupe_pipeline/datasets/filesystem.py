@@ -118,7 +118,11 @@ class LocalStorage:
         yield path
 
     def write(self, path: str, write: Callable[[Path], None]) -> None:
-        """Call ``write(tmp)`` on a hidden file next to ``path``, then rename it over ``path``."""
+        """Call ``write(tmp)`` on a hidden file next to ``path``, then rename it over ``path``.
+
+        The file is fsynced before the rename and its folder after, so a power
+        loss leaves the old file or the new one, never an empty one.
+        """
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         # A unique hidden name in the target folder, so the rename is atomic; the
@@ -129,10 +133,22 @@ class LocalStorage:
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         try:
             write(tmp)
+            _sync(tmp)
             os.replace(tmp, target)
+            if os.name == "posix":  # Windows cannot open a folder, and needs not
+                _sync(target.parent)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+
+
+def _sync(path: Path) -> None:
+    """Push a file's (or a folder's entries') pending writes to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class FsspecStorage:

@@ -35,6 +35,7 @@ from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress
 from drupe_pipeline.runners.base import MemoryReleaser, PoolRunner, run_scheduled
 from drupe_pipeline.runners.node_run import NO_HOOKS, NodeHooks, RunInfo, run_node
+from drupe_pipeline.runners.parent_watch import parent_token, watch_parent
 
 MP_CONTEXT_ENV = "DRUPE_MP_CONTEXT"
 START_METHODS = ("fork", "spawn", "forkserver")
@@ -56,6 +57,12 @@ def start_method() -> str | None:
             f"{', '.join(multiprocessing.get_all_start_methods())}"
         )
     return method
+
+
+def _init_worker(spec: Any, parent: tuple[int, str | None]) -> None:
+    """Process initializer: watch the parent (exit when it is gone), then set up the worker."""
+    watch_parent(parent)
+    drupe.init_worker(spec)
 
 
 class _WorkerFailure(Exception):
@@ -121,8 +128,8 @@ class ParallelRunner(PoolRunner):
         with ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
-            initializer=drupe.init_worker,
-            initargs=(spec,),
+            initializer=_init_worker,
+            initargs=(spec, parent_token()),
         ) as pool:
 
             def submit(node: Any) -> Future[Any]:

@@ -231,7 +231,7 @@ def test_settings_choose_the_json_backend(hello: Path) -> None:
     settings = hello / "src" / "hello" / "settings.py"
     settings.write_text('SESSION_STORE_ARGS = {"backend": "json", "mask_keys": ["name"]}\n')
     drupe(hello, "run", "--params", "name=secret-name")
-    (path,) = (hello / ".drupe" / "sessions").glob("*.json")
+    (path,) = (hello / ".drupe" / "sessions").glob("*.jsonl")
     assert "secret-name" not in path.read_text()
     assert not (hello / ".drupe" / "sessions.db").exists()
     record = sessions(hello, "show", "latest")
@@ -244,3 +244,181 @@ def test_sessions_outside_any_project_says_where_it_looked(tmp_path: Path) -> No
     assert done.returncode == 1
     assert f"no session history found from {tmp_path}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_list_skips_an_unreadable_row_with_a_warning_naming_it(hello: Path) -> None:
+    import sqlite3
+
+    for _ in range(4):
+        drupe(hello, "run")
+    listed = sessions(hello, "list")
+    db = sqlite3.connect(hello / ".drupe" / "sessions.db")
+    broken = [r["session_id"] for r in listed[:3]]
+    for session_id, text in zip(broken, ["{bad", "{}", "[1,2]"], strict=True):
+        db.execute("UPDATE sessions SET record = ? WHERE session_id = ?", (text, session_id))
+    db.commit()
+    db.close()
+    done = drupe(hello, "sessions", "list")
+    assert listed[3]["session_id"] in done.stdout
+    for session_id in broken:
+        assert session_id not in done.stdout
+        assert f"skipping session {session_id}" in done.stderr
+    assert [r["session_id"] for r in sessions(hello, "list")] == [listed[3]["session_id"]]
+    shown = drupe(hello, "sessions", "show", broken[0], ok=False)
+    assert shown.returncode == 1 and "is unreadable" in shown.stderr
+
+
+def test_list_streams_every_session_as_valid_json(hello: Path) -> None:
+    for _ in range(3):
+        drupe(hello, "run")
+    every = sessions(hello, "list", "-n", "0")
+    assert len(every) == 3 and len({r["session_id"] for r in every}) == 3
+    assert sessions(hello, "list", "--status", "interrupted") == []
+    assert [r["status"] for r in sessions(hello, "list", "--status", "closed", "-n", "2")] == [
+        "closed",
+        "closed",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("module", "broken"),
+    [("settings.py", "X = (\n"), ("pipeline_registry.py", "def register_pipelines(:\n")],
+)
+def test_history_stays_readable_when_the_project_is_broken(
+    hello: Path, module: str, broken: str
+) -> None:
+    drupe(hello, "run")
+    (hello / "src" / "hello" / module).write_text(broken)
+    listed = sessions(hello, "list")
+    assert len(listed) == 1 and listed[0]["status"] == "closed"
+    assert sessions(hello, "show", "latest")["session_id"] == listed[0]["session_id"]
+    info = drupe(hello, "info")
+    assert "store" in info.stdout
+    if module == "settings.py":
+        assert "settings: NOT LOADED" in info.stdout and "SyntaxError" in info.stdout
+
+
+def test_rerun_resolves_a_relative_conf_source_where_it_was_recorded(
+    hello: Path, tmp_path: Path
+) -> None:
+    alt = hello / "alt"
+    shutil.copytree(hello / "conf", alt)
+    (alt / "base" / "parameters.yml").write_text("greeting: Hi\nname: alt\ntimes: 1\n")
+    drupe(hello, "run", "--conf-source", "alt")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "alt" / "base").mkdir(parents=True)  # a decoy with the same relative name
+    (elsewhere / "alt" / "base" / "parameters.yml").write_text("greeting: WRONG\n")
+    original = sessions(hello, "show", "latest")
+    assert original["cwd"] == str(hello)
+    drupe(elsewhere, "--project", str(hello), "sessions", "rerun", original["session_id"])
+    rerun = sessions(hello, "show", "latest")
+    assert rerun["rerun_of"] == original["session_id"]
+    assert rerun["conf_source"] == str(alt)
+    assert rerun["status"] == "closed"
+
+
+def test_rerun_refuses_masked_values_inside_lists(hello: Path) -> None:
+    import drupe as kernel
+
+    with kernel.ServiceSession.create(project_path=hello) as service:
+        service.run(runtime_params={"dbs": [{"password": "x"}], "name": "n"})
+    record = sessions(hello, "show", "latest")
+    assert record["runs"][0]["runtime_params"]["dbs"] == [{"password": "***"}]
+    refused = drupe(hello, "sessions", "rerun", record["session_id"], ok=False)
+    assert refused.returncode == 2
+    assert "masked runtime params (dbs.0.password)" in refused.stderr
+    assert "inside a list (dbs)" in refused.stderr
+
+
+LEAKY_DATASET = '''
+from drupe_pipeline.datasets import AbstractDataset
+
+
+class LeakyDataset(AbstractDataset):
+    """Says its password when asked whether it exists (as database drivers do)."""
+
+    def __init__(self, credentials=None):
+        self._password = credentials["password"]
+
+    def _load(self):
+        return None
+
+    def _save(self, data):
+        pass
+
+    def _exists(self):
+        raise ConnectionError("cannot connect to postgres://app:" + self._password + "@db/x")
+
+    def _describe(self):
+        return {}
+'''
+
+
+def _stored_text(project: Path) -> str:
+    return "".join(
+        p.read_bytes().decode("latin-1") for p in (project / ".drupe").rglob("*") if p.is_file()
+    )
+
+
+def test_a_credential_in_a_dataset_error_is_scrubbed_everywhere(hello: Path) -> None:
+    secret = "s3cr3t-pa55"
+    (hello / "src" / "hello" / "leaky.py").write_text(LEAKY_DATASET)
+    with (hello / "conf" / "base" / "catalog.yml").open("a") as catalog:
+        catalog.write("stats:\n  type: hello.leaky.LeakyDataset\n  credentials: db\n")
+    (hello / "conf" / "base" / "credentials.yml").write_text(f"db:\n  password: {secret}\n")
+    for verbose in ((), ("--verbose",)):
+        done = drupe(hello, *verbose, "run", "--only-missing-outputs", ok=False)
+        assert done.returncode == 1
+        assert "postgres://app:***@db/x" in done.stderr
+        assert secret not in done.stdout + done.stderr
+    record = sessions(hello, "show", "latest")
+    assert record["status"] == "failed"
+    assert "postgres://app:***@db/x" in record["runs"][0]["error"]["message"]
+    assert secret not in _stored_text(hello)
+
+
+def test_params_are_parsed_before_masking_and_secret_keys_follow_the_pattern(
+    hello: Path,
+) -> None:
+    drupe(
+        hello,
+        "run",
+        "--params",
+        'api_token="abc,def=ghi,jkl",db_pass=pw-1234,dsn=postgres://u:pw-5678@h/db,'
+        "auth=bearer-9999,private_key=pk-0000,name=visible",
+    )
+    record = sessions(hello, "show", "latest")
+    params = record["runtime_params"]
+    assert params["name"] == "visible"
+    for key in ("api_token", "db_pass", "dsn", "auth", "private_key"):
+        assert params[key] == "***", key
+    (args,) = [a for a in record["cli"]["args"] if "api_token" in a]
+    assert args.startswith('api_token="***",db_pass=***,dsn=***')
+    stored = _stored_text(hello)
+    for leaked in ("def=ghi", "jkl", "pw-1234", "pw-5678", "bearer-9999", "pk-0000"):
+        assert leaked not in stored, leaked
+
+
+def test_secret_key_pattern_setting_makes_more_keys_secret(hello: Path) -> None:
+    settings = hello / "src" / "hello" / "settings.py"
+    settings.write_text(settings.read_text() + '\nSECRET_KEY_PATTERN = r"(^|_)(name|token)(_|$)"\n')
+    drupe(hello, "run", "--params", "name=Zanzibar-42")
+    record = sessions(hello, "show", "latest")
+    assert record["runs"][0]["runtime_params"]["name"] == "***"
+    assert "Zanzibar-42" not in json.dumps(record["runs"])
+    bad = hello / "src" / "hello" / "settings.py"
+    bad.write_text(settings.read_text().replace(r'r"(^|_)(name|token)(_|$)"', '"("'))
+    done = drupe(hello, "run", ok=False)
+    assert done.returncode != 0 and "SECRET_KEY_PATTERN" in done.stderr
+
+
+def test_drupe_run_with_a_used_run_id_is_refused_and_keeps_the_first_record(hello: Path) -> None:
+    drupe(hello, "run", "--run-id", "nightly")
+    (first,) = sessions(hello, "list")
+    again = drupe(hello, "run", "--run-id", "nightly", ok=False)
+    assert again.returncode != 0
+    assert "run id 'nightly' is already recorded" in again.stderr
+    assert "Traceback" not in again.stderr
+    kept = sessions(hello, "show", first["session_id"])
+    assert [(r["run_id"], r["status"]) for r in kept["runs"]] == [("nightly", "succeeded")]
+    assert sessions(hello, "show", "nightly")["session_id"] == first["session_id"]

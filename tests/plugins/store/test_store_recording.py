@@ -256,7 +256,9 @@ def test_secret_looking_params_are_masked_everywhere(tmp_path: Path, backend: st
     assert record["runtime_params"] == expected
     assert record["runs"][0]["runtime_params"] == expected
     assert record["runs"][0]["request"]["runtime_params"] == expected
-    stored = "".join(p.read_text(errors="replace") for p in (tmp_path / ".drupe").rglob("*.*"))
+    stored = "".join(
+        p.read_text(errors="replace") for p in (tmp_path / ".drupe").rglob("*.*") if p.is_file()
+    )
     stored += "".join(
         p.read_bytes().decode("latin-1") for p in (tmp_path / ".drupe").rglob("*.db*")
     )
