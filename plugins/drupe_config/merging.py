@@ -1,6 +1,8 @@
 """Combining files: within one environment (no key defined twice) and base then env.
 
-Within one environment a top-level key may live in only one file; for
+Within one environment a top-level key may live in only one file (keys
+starting with ``_``, which hold YAML anchors and shared values, may repeat:
+the last file read wins, as in Kedro); for
 ``parameters`` two files may share a top-level key as long as their nested
 key paths do not collide (``model.lr`` in one, ``model.layers`` in the
 other). Across environments each key has a strategy: ``destructive``
@@ -57,16 +59,23 @@ def merge_env(
     merged: dict[str, Any] = {}
     origin: dict[str, str] = {}
     for name, content in files:
-        clashes = [k for k in content if k in origin]
+        clashes = [k for k in content if k in origin and not _is_private(k)]
         if clashes:
             _check_clash(key, name, content, origin, merged, clashes)
         for top, value in content.items():
-            if top in merged:  # only parameters gets here: nested paths are disjoint
+            if _is_private(top):
+                merged[top] = value
+                origin[top] = name
+            elif top in merged:  # only parameters gets here: nested paths are disjoint
                 merged[top] = deep_merge(merged[top], value)
             else:
                 merged[top] = value
                 origin[top] = name
     return merged, origin
+
+
+def _is_private(top: Any) -> bool:
+    return isinstance(top, str) and top.startswith("_")
 
 
 def _check_clash(

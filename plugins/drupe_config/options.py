@@ -16,10 +16,15 @@ import drupe
 from drupe_config.secrets import DEFAULT_SECRET_KEY_PATTERN
 
 #: File patterns per configuration key, relative to an environment folder.
+#: Globals come from ``globals.yml`` alone (Kedro's documented pattern), so a
+#: file such as ``globals_extra.yml`` never feeds ``${globals:...}`` by accident.
 DEFAULT_CONFIG_PATTERNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        key: (f"{key}*", f"{key}*/**", f"**/{key}*")
-        for key in ("parameters", "catalog", "credentials", "logging", "globals")
+        **{
+            key: (f"{key}*", f"{key}*/**", f"**/{key}*")
+            for key in ("parameters", "catalog", "credentials", "logging")
+        },
+        "globals": ("globals.yml",),
     }
 )
 

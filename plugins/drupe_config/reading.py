@@ -3,13 +3,21 @@
 PyYAML resolves plain scalars by YAML 1.1, where ``1e-3`` is a string and
 ``yes`` is a boolean. The loader here replaces the implicit resolvers with
 the YAML 1.2 core schema that ``drupe.scalars`` documents, on a subclass
-(no change to PyYAML's own loaders), and keeps ``<<`` merge keys. Only safe
-loaders are used: a YAML file can never build arbitrary Python objects.
+(no change to PyYAML's own loaders), and keeps ``<<`` merge keys (a key
+given next to ``<<`` overrides the merged one). Only safe loaders are used: a
+YAML file can never build arbitrary Python objects.
+
+A file written for a YAML 1.1 reader (Kedro's) can mean something else here:
+``yes``/``no``/``on``/``off``/``y``/``n`` are strings, ``017`` is seventeen,
+``1_000`` is a string. `parse` logs one warning per file listing every such
+plain scalar with its line and how to write what was meant, so a migrated
+project never changes meaning silently.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -34,19 +42,43 @@ _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _TAG = "tag:yaml.org,2002:"
 _DIGITS = list("0123456789")
+_log = logging.getLogger("drupe_config")
+
+# Plain scalars YAML 1.1 types differently from YAML 1.2 (what drupe reads).
+_YAML11_BOOLS = frozenset({"yes", "no", "on", "off", "y", "n"})
+_YAML11_OCTAL = re.compile(r"[-+]?0[0-9]+\Z")
+_YAML11_UNDERSCORED = re.compile(r"[-+]?[0-9][0-9_]*_[0-9_]*(\.[0-9_]*)?\Z")
+_AMBIGUITIES_SHOWN = 10
 
 
 class Yaml12Loader(_Base):  # type: ignore[valid-type,misc]
-    """A safe loader typing plain scalars by YAML 1.2 and refusing duplicate keys."""
+    """A safe loader typing plain scalars by YAML 1.2 and refusing duplicate keys.
+
+    ``ambiguous`` collects ``(line, text, advice)`` for each plain scalar a
+    YAML 1.1 reader would type differently.
+    """
 
     yaml_implicit_resolvers: dict[Any, Any] = {}
 
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.ambiguous: list[tuple[int, str, str]] = []
+        self.key_nodes: set[int] = set()
+
+    def note_ambiguous(self, node: Any, advice: str) -> None:
+        self.ambiguous.append((node.start_mark.line + 1, node.value, advice))
+
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
-        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        # Look before PyYAML flattens "<<" into node.value: merged keys may be
+        # overridden, only keys written twice in this mapping are duplicates.
         own = [k for k, _ in node.value if k.tag != _TAG + "merge"]
-        if len(mapping) < len(own) and not any(k.tag == _TAG + "merge" for k, _ in node.value):
+        self.key_nodes.update(id(k) for k in own)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        if len(own) > len({(k.tag, k.value) for k in own if isinstance(k, yaml.ScalarNode)}) or (
+            any(not isinstance(k, yaml.ScalarNode) for k in own)
+        ):
             seen: set[Any] = set()
-            for key_node, _ in node.value:
+            for key_node in own:
                 key = self.construct_object(key_node, deep=True)
                 if key in seen:
                     raise yaml.constructor.ConstructorError(
@@ -59,9 +91,46 @@ class Yaml12Loader(_Base):  # type: ignore[valid-type,misc]
         return mapping
 
 
+def _construct_str(loader: Yaml12Loader, node: yaml.ScalarNode) -> Any:
+    text = loader.construct_scalar(node)
+    if not node.style and isinstance(text, str):  # plain: None (Python) or "" (libyaml)
+        # A key "y" or "n" (coordinates, sample sizes) stays a string for
+        # PyYAML-based readers too; as a value it is YAML 1.1's boolean.
+        single_letter_key = len(text) == 1 and id(node) in loader.key_nodes
+        if text.lower() in _YAML11_BOOLS and not single_letter_key:
+            truth = "true" if text.lower() in ("yes", "on", "y") else "false"
+            loader.note_ambiguous(
+                node,
+                f"read as the string {text!r}; write {truth} for a boolean, "
+                f"or '{text}' (quoted) to keep the string",
+            )
+        elif _YAML11_UNDERSCORED.match(text):
+            number = text.replace("_", "")
+            loader.note_ambiguous(
+                node,
+                f"read as the string {text!r}; write {number} for a number, "
+                f"or '{text}' (quoted) to keep the string",
+            )
+    return text
+
+
 def _construct(kind: type) -> Any:
-    def construct(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    def construct(loader: Yaml12Loader, node: yaml.ScalarNode) -> Any:
         text = loader.construct_scalar(node)
+        if kind is int and not node.style and _YAML11_OCTAL.match(text):
+            sign, digits = ("-", text[1:]) if text[0] in "+-" else ("", text)
+            digits = digits.lstrip("0") or "0"
+            if set(digits) <= set("01234567") and not sign:
+                advice = (
+                    f"read as the decimal {int(text)}; write {digits} to say so, "
+                    f"or 0o{digits} for the octal number YAML 1.1 read"
+                )
+            else:
+                advice = (
+                    f"read as the number {int(text)}; write {sign}{digits} to say so, "
+                    f"or '{text}' (quoted) to keep the string"
+                )
+            loader.note_ambiguous(node, advice)
         value = scalar(text)
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
@@ -91,6 +160,32 @@ Yaml12Loader.add_constructor(_TAG + "int", _construct(int))
 Yaml12Loader.add_constructor(_TAG + "float", _construct(float))
 Yaml12Loader.add_constructor(_TAG + "bool", _construct(bool))
 Yaml12Loader.add_constructor(_TAG + "null", lambda loader, node: None)
+Yaml12Loader.add_constructor(_TAG + "str", _construct_str)
+
+
+def _load(data: bytes, name: str) -> Any:
+    loader = Yaml12Loader(data)
+    try:
+        value = loader.get_single_data()
+    finally:
+        loader.dispose()
+    if loader.ambiguous:
+        _warn_ambiguous(name, loader.ambiguous)
+    return value
+
+
+def _warn_ambiguous(name: str, found: list[tuple[int, str, str]]) -> None:
+    """One warning per file: each YAML-1.1-ambiguous plain scalar, its line and the fix."""
+    shown = [f"line {line}: {text} is {advice}" for line, text, advice in found]
+    more = len(shown) - _AMBIGUITIES_SHOWN
+    if more > 0:
+        shown = [*shown[:_AMBIGUITIES_SHOWN], f"and {more} more"]
+    _log.warning(
+        "%s: drupe reads YAML 1.2, where these plain values mean something else than in "
+        "YAML 1.1 (Kedro): %s",
+        name,
+        "; ".join(shown),
+    )
 
 
 def parse(data: bytes, name: str) -> dict[str, Any]:
@@ -103,7 +198,7 @@ def parse(data: bytes, name: str) -> dict[str, Any]:
         if name.lower().endswith(".json"):
             value = json.loads(data.decode("utf-8")) if data.strip() else None
         else:
-            value = yaml.load(data, Loader=Yaml12Loader)
+            value = _load(data, name)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name

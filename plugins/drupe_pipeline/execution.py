@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import drupe
 from drupe_pipeline.catalog import DataCatalog
+from drupe_pipeline.errors import SelectionError
 from drupe_pipeline.pipeline import Pipeline
 from drupe_pipeline.progress import Progress, progress_for
 from drupe_pipeline.runners import resolve_runner
@@ -85,6 +86,14 @@ def execute(
         session_id=run.session_id,
     )
     runner = resolve_runner(selection.runner)
+    if selection.async_io:
+        if not callable(getattr(runner, "with_async_io", None)):
+            raise SelectionError(
+                f"runner {runner!r} cannot load and save concurrently (--async): use a "
+                "runner derived from drupe_pipeline.AbstractRunner, or leave --async out",
+                field="async_io",
+            )
+        runner.with_async_io()
     progress = progress_for(session)
     if selection.only_missing_outputs:
         remaining = only_missing(pipeline, catalog, progress)

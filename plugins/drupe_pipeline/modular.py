@@ -2,11 +2,18 @@
 
 A modular pipeline is an ordinary pipeline passed through `pipeline()`. With a
 ``namespace``, every dataset gets that prefix (``model`` becomes
-``candidate.model``) so two copies never write the same dataset, and every
-node name gets it too (``candidate.train``). The datasets that connect the
-copy to the outside are listed in ``inputs`` and ``outputs``: they keep their
-name, or take the one given. Parameters are shared configuration, so they are
-never prefixed; ``parameters`` renames them explicitly.
+``candidate.model``) so two copies never write the same dataset, every node
+name gets it (``candidate.train``), and so does every single parameter
+(``params:factor`` becomes ``params:candidate.factor``), so two copies read
+their own parameters — Kedro 1.x's rules, which a migrated project relies on.
+
+What keeps its name: the datasets listed in ``inputs`` and ``outputs`` (they
+connect the copy to the outside; a dict renames them), the parameters listed
+in ``parameters`` (shared configuration; a dict renames them), and the
+whole-parameters input ``parameters``. A transcoded name follows its
+dataset: mapping ``df`` maps ``df@pandas`` and ``df@spark`` alike, each keeping
+its ``@format``. Nesting composes: namespace ``b`` inside namespace ``a`` is
+the same as ``namespace="a.b"``.
 """
 
 from __future__ import annotations
@@ -14,7 +21,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from drupe_pipeline.errors import PipelineError, did_you_mean
-from drupe_pipeline.node import ALL_PARAMETERS, PARAMS_PREFIX, Node, is_parameter
+from drupe_pipeline.node import (
+    ALL_PARAMETERS,
+    PARAMS_PREFIX,
+    TRANSCODING_SEPARATOR,
+    Node,
+    is_parameter,
+    strip_transcoding,
+    transcode_split,
+)
 from drupe_pipeline.pipeline import Pipeline
 
 Names = str | Iterable[str] | Mapping[str, str] | None
@@ -33,14 +48,17 @@ def pipeline(
 
     Args:
         pipe: a pipeline (or a list of nodes and pipelines).
-        namespace: dotted prefix for node names and for every dataset not
-            mapped through ``inputs``/``outputs`` (parameters excepted).
+        namespace: dotted prefix for node names, for every dataset not mapped
+            through ``inputs``/``outputs`` and for every single parameter not
+            mapped through ``parameters``.
         inputs: free inputs of ``pipe`` to connect from outside: a name or a
             list of names (kept as they are) or a dict ``{name in pipe: new name}``.
         outputs: datasets written by ``pipe`` to expose, same forms as ``inputs``.
-        parameters: parameters to rename, ``{"params:old": "params:new"}``
-            (the ``params:`` prefix may be left out). Renaming ``params:a``
-            also renames its sub-keys ``params:a.b``.
+        parameters: parameters kept out of the namespace: a name or list of
+            names (kept as they are) or a dict renaming them,
+            ``{"params:old": "params:new"}``; the ``params:`` prefix may be
+            left out on either side. Mapping ``params:a`` also maps its sub-keys
+            ``params:a.b`` (a drupe addition; Kedro maps exact names only).
         tags: tags added to every node.
 
     Raises:
@@ -62,14 +80,21 @@ def pipeline(
         for key, value in _as_mapping(parameters, "parameters").items()
     }
     _validate(pipe, input_map, output_map, param_map)
+    dataset_map = {**input_map, **output_map}
 
     def rename(name: str) -> str:
+        if name == ALL_PARAMETERS:
+            return name
         if is_parameter(name):
-            return _rename_parameter(name, param_map)
-        if name in input_map:
-            return input_map[name]
-        if name in output_map:
-            return output_map[name]
+            mapped = _mapped_parameter(name, param_map)
+            if mapped is not None:
+                return mapped
+            return f"{PARAMS_PREFIX}{namespace}.{name[len(PARAMS_PREFIX) :]}" if namespace else name
+        if name in dataset_map:
+            return dataset_map[name]
+        base, form = transcode_split(name)
+        if form and base in dataset_map:
+            return dataset_map[base] + TRANSCODING_SEPARATOR + form
         return f"{namespace}.{name}" if namespace else name
 
     return Pipeline([n.renamed(rename, namespace=namespace) for n in pipe.nodes], tags=tags)
@@ -94,19 +119,19 @@ def _as_mapping(value: Names, label: str) -> dict[str, str]:
 def _as_param(name: str, label: str) -> str:
     if name == ALL_PARAMETERS:
         raise PipelineError(
-            f"pipeline({label}=...): 'parameters' (all of them) cannot be renamed; "
-            "rename single parameters such as 'params:learning_rate'."
+            f"pipeline({label}=...): 'parameters' (all of them) is never namespaced or "
+            "renamed; list single parameters such as 'params:learning_rate'."
         )
     return name if name.startswith(PARAMS_PREFIX) else PARAMS_PREFIX + name
 
 
-def _rename_parameter(name: str, param_map: Mapping[str, str]) -> str:
+def _mapped_parameter(name: str, param_map: Mapping[str, str]) -> str | None:
     if name in param_map:
         return param_map[name]
     for old, new in param_map.items():
         if name.startswith(old + "."):
             return new + name[len(old) :]
-    return name
+    return None
 
 
 def _validate(
@@ -115,29 +140,29 @@ def _validate(
     output_map: Mapping[str, str],
     param_map: Mapping[str, str],
 ) -> None:
-    datasets = {d for d in pipe.datasets() if not is_parameter(d)}
-    free_inputs = pipe.inputs()
-    all_outputs = pipe.all_outputs()
+    datasets = {strip_transcoding(d) for d in pipe.datasets() if not is_parameter(d)}
+    free_inputs = {strip_transcoding(d) for d in pipe.inputs()}
+    all_outputs = {strip_transcoding(d) for d in pipe.all_outputs()}
     for label, mapping in (("inputs", input_map), ("outputs", output_map)):
         for name in mapping:
             if is_parameter(name):
                 raise PipelineError(
                     f"pipeline({label}=...) maps parameter {name!r}: "
-                    "rename parameters with parameters=... instead."
+                    "list parameters with parameters=... instead."
                 )
-            if name not in datasets:
+            if strip_transcoding(name) not in datasets:
                 raise PipelineError(
                     f"pipeline({label}=...) maps {name!r}, but no node of the pipeline "
                     f"reads or writes a dataset of that name.{did_you_mean(name, datasets)}"
                 )
     for name in input_map:
-        if name not in free_inputs:
+        if strip_transcoding(name) not in free_inputs:
             raise PipelineError(
                 f"pipeline(inputs=...) maps {name!r}, which a node inside the pipeline "
                 "writes: inputs must be free inputs; map it with outputs=... instead."
             )
     for name in output_map:
-        if name not in all_outputs:
+        if strip_transcoding(name) not in all_outputs:
             raise PipelineError(
                 f"pipeline(outputs=...) maps {name!r}, which no node of the pipeline writes "
                 "(it is a free input): map it with inputs=... instead."

@@ -13,12 +13,20 @@ How a node's declaration maps onto its function:
   dataset ``c``; ``["c", "d"]``: the returned tuple or list is unpacked;
   ``{"k": "c"}``: key ``k`` of the returned dict is dataset ``c``.
 * ``"params:x.y"`` reads parameter ``x.y``; ``"parameters"`` reads them all.
+* ``"df@pandas"`` is dataset ``df`` in its ``pandas`` form (transcoding): the
+  pipeline treats every ``df@...`` as one dataset for ordering and selection,
+  while the catalog loads and saves each form through its own entry.
+
+Names and tags follow Kedro's rule (letters, digits, ``-``, ``_`` and ``.``)
+so that a project moving between the two keeps working, and the command line
+can always split them on commas.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
@@ -31,6 +39,10 @@ OutputKind = Literal["none", "single", "list", "dict"]
 
 PARAMS_PREFIX = "params:"
 ALL_PARAMETERS = "parameters"
+TRANSCODING_SEPARATOR = "@"
+
+# Kedro's charset for node names and tags: letters (any script), digits, "-", "_", ".".
+_NAME_CHARS = re.compile(r"[\w.-]+")
 
 
 def is_parameter(name: str) -> bool:
@@ -38,9 +50,29 @@ def is_parameter(name: str) -> bool:
     return name == ALL_PARAMETERS or name.startswith(PARAMS_PREFIX)
 
 
-@attrs.frozen(cache_hash=True, repr=False)
+def strip_transcoding(name: str) -> str:
+    """The dataset a transcoded name stands for: ``df@pandas`` -> ``df``."""
+    if TRANSCODING_SEPARATOR not in name:
+        return name
+    return name.split(TRANSCODING_SEPARATOR, 1)[0]
+
+
+def transcode_split(name: str) -> tuple[str, str]:
+    """``df@pandas`` -> ``("df", "pandas")``; a plain name gets an empty format."""
+    base, _, form = name.partition(TRANSCODING_SEPARATOR)
+    return base, form
+
+
+@attrs.frozen(init=False, eq=False, repr=False, slots=False)
 class Node:
-    """One step of a pipeline. Build it with `node()`, which validates it.
+    """One step of a pipeline: ``Node(func, inputs, outputs, name=..., tags=..., namespace=...)``.
+
+    ``Node(...)`` and `node()` are the same call and validate the same way, so
+    a Kedro habit (``Node(func=..., inputs=[...], ...)``) builds a checked node.
+
+    Two nodes are equal when they have the same function, inputs, outputs and
+    name; tags do not count. That is the identity ``+``, ``-``, ``&`` and ``|``
+    of pipelines use: ``p - p.tag("x")`` is empty, as in Kedro.
 
     Attributes:
         func: the function to call.
@@ -68,6 +100,62 @@ class Node:
     output_kind: OutputKind = "single"
     output_keys: tuple[str, ...] | None = None
     given_name: str | None = None
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        inputs: str | list[str] | tuple[str, ...] | Mapping[str, str] | None,
+        outputs: str | list[str] | tuple[str, ...] | Mapping[str, str] | None,
+        *,
+        name: str | None = None,
+        tags: str | Iterable[str] | None = None,
+        namespace: str | None = None,
+    ) -> None:
+        fields = _validated_fields(func, inputs, outputs, name=name, tags=tags, namespace=namespace)
+        self.__attrs_init__(**fields)
+
+    @classmethod
+    def _from_fields(cls, **fields: Any) -> Node:
+        """A node from already validated fields (copies made by `tagged`, `renamed`)."""
+        made = cls.__new__(cls)
+        made.__attrs_init__(**fields)
+        return made
+
+    def _identity(self) -> tuple[Any, ...]:
+        return (
+            self.name,
+            self.func,
+            self.inputs,
+            self.outputs,
+            self.input_args,
+            self.output_kind,
+            self.output_keys,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Node):
+            return NotImplemented
+        return self is other or self._identity() == other._identity()
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def __hash__(self) -> int:
+        # The function is left out of the hash (a callable object may not be
+        # hashable); equality still compares it. Pipelines hash nodes a lot, so
+        # the hash is cached on the instance, and never pickled: string hashes
+        # differ between processes.
+        cached: int | None = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.name, self.inputs, self.outputs))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_hash", None)
+        return state
 
     def __repr__(self) -> str:
         return f"Node({self.name!r})"
@@ -154,7 +242,7 @@ class Node:
         extra = _tags(tags, self.name)
         if extra <= self.tags:
             return self
-        return attrs.evolve(self, tags=self.tags | extra)
+        return Node._from_fields(**{**_fields_of(self), "tags": self.tags | extra})
 
     def renamed(
         self,
@@ -191,14 +279,16 @@ class Node:
                 key: rename(name)
                 for key, name in zip(self.output_keys or (), self.outputs, strict=True)
             }
-        return _build(
-            self.func,
-            inputs,
-            outputs,
-            name=self.given_name,
-            tags=self.tags,
-            namespace=new_namespace,
-            check_signature=False,
+        return Node._from_fields(
+            **_validated_fields(
+                self.func,
+                inputs,
+                outputs,
+                name=self.given_name,
+                tags=self.tags,
+                namespace=new_namespace,
+                check_signature=False,
+            )
         )
 
 
@@ -229,10 +319,14 @@ def node(
     Raises:
         PipelineError: the declaration is malformed; the message names the node.
     """
-    return _build(func, inputs, outputs, name=name, tags=tags, namespace=namespace)
+    return Node(func, inputs, outputs, name=name, tags=tags, namespace=namespace)
 
 
-def _build(
+def _fields_of(n: Node) -> dict[str, Any]:
+    return {field.name: getattr(n, field.name) for field in attrs.fields(Node)}
+
+
+def _validated_fields(
     func: Callable[..., Any],
     inputs: Any,
     outputs: Any,
@@ -241,7 +335,7 @@ def _build(
     tags: Any,
     namespace: str | None,
     check_signature: bool = True,
-) -> Node:
+) -> dict[str, Any]:
     label = _label(func, name, namespace)
     if not callable(func):
         raise PipelineError(
@@ -249,6 +343,11 @@ def _build(
         )
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise PipelineError(f"Node {label}: name must be a non-empty string, got {name!r}.")
+    if name is not None and not _NAME_CHARS.fullmatch(name):
+        raise PipelineError(
+            f"Node {label}: name {name!r} may contain only letters, digits, '-', '_' and '.'; "
+            f"e.g. {_suggest(name)!r}."
+        )
     if namespace is not None and (
         not isinstance(namespace, str) or not all(part for part in namespace.split("."))
     ):
@@ -258,15 +357,23 @@ def _build(
 
     input_names, input_args = _parse_inputs(inputs, label)
     output_names, output_kind, output_keys = _parse_outputs(outputs, label)
+    if not input_names and not output_names:
+        raise PipelineError(
+            f"Node {label} has neither inputs nor outputs: a node must read or write "
+            "at least one dataset (a function run for its side effects can read a parameter)."
+        )
 
     duplicates = sorted({o for o in output_names if output_names.count(o) > 1})
     if duplicates:
         raise PipelineError(f"Node {label} declares output(s) {_listing(duplicates)} twice.")
-    both = sorted(set(output_names) & set(input_names))
+    both = sorted(
+        {strip_transcoding(o) for o in output_names} & {strip_transcoding(i) for i in input_names}
+    )
     if both:
         raise PipelineError(
-            f"Node {label} has {_listing(both)} as both input and output: "
-            "a node cannot overwrite what it reads; give the output another name."
+            f"Node {label} has {_listing(both)} as both input and output (transcoded forms "
+            "such as 'df@pandas' count as 'df'): a node cannot overwrite what it reads; "
+            "give the output another name."
         )
     params_out = [o for o in output_names if is_parameter(o)]
     if params_out:
@@ -280,7 +387,7 @@ def _build(
     label = repr(full_name)
     if check_signature:
         _check_binds(func, input_names, input_args, label)
-    return Node(
+    return dict(
         func=func,
         inputs=input_names,
         outputs=output_names,
@@ -351,6 +458,13 @@ def _dataset_name(value: Any, label: str, role: str) -> str:
         )
     if value.startswith(PARAMS_PREFIX) and len(value) == len(PARAMS_PREFIX):
         raise PipelineError(f"Node {label}: {role} {value!r} names no parameter.")
+    if TRANSCODING_SEPARATOR in value and not is_parameter(value):
+        parts = value.split(TRANSCODING_SEPARATOR)
+        if len(parts) != 2 or not all(parts):
+            raise PipelineError(
+                f"Node {label}: {role} {value!r} is not a valid transcoded name: write "
+                "exactly one '@' between the dataset and its format, like 'df@pandas'."
+            )
     return value
 
 
@@ -359,15 +473,25 @@ def _tags(tags: Any, label: str) -> frozenset[str]:
         return frozenset()
     if isinstance(tags, str):
         tags = [tags]
+    elif not isinstance(tags, Iterable):
+        raise PipelineError(
+            f"Node {label!r}: tags must be a string or a list of strings, "
+            f"got {type(tags).__name__}."
+        )
     result = set()
     for tag in tags:
-        if not isinstance(tag, str) or not tag.strip() or "," in tag:
+        if not isinstance(tag, str) or not _NAME_CHARS.fullmatch(tag):
             raise PipelineError(
-                f"Node {label!r}: tag {tag!r} must be a non-empty string without commas "
-                "(the command line splits tags on commas)."
+                f"Node {label!r}: tag {tag!r} may contain only letters, digits, '-', '_' "
+                f"and '.'" + (f"; e.g. {_suggest(tag)!r}." if isinstance(tag, str) else ".")
             )
         result.add(tag)
     return frozenset(result)
+
+
+def _suggest(text: str) -> str:
+    """A valid name close to ``text``: every other character becomes ``_``."""
+    return re.sub(r"[^\w.-]", "_", text.strip()) or "name"
 
 
 def _check_binds(

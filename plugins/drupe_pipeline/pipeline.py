@@ -1,8 +1,18 @@
 """`Pipeline`: an immutable set of nodes, ordered by the data that flows between them.
 
-A pipeline is validated once, when it is built: no two nodes share a name, no
-dataset is written by two nodes, and no chain of nodes feeds itself. After
-that it never changes; operators and filters return new pipelines.
+A pipeline is validated once, when it is built: no two nodes share a name
+(listing one node twice is a mistake too, as in Kedro), no dataset is written
+by two nodes, a transcoded dataset (``df@pandas``) is never also named plainly
+(``df``), and no chain of nodes feeds itself. After that it never changes;
+operators and filters return new pipelines.
+
+Transcoding: ``df@pandas`` and ``df@spark`` are one dataset ``df`` for
+dependencies, ordering, free inputs/outputs and selection by dataset; the
+names themselves are kept, so the catalog loads and saves each form through
+its own entry.
+
+Operators (``+``, ``|``, ``-``, ``&``) compare nodes by function, inputs,
+outputs and name (not tags), as Kedro does.
 
 Order is deterministic: nodes are grouped in topological layers (a node sits
 one layer below the deepest node it reads from) and each layer is sorted by
@@ -25,20 +35,24 @@ from drupe_pipeline.errors import (
     did_you_mean,
     listing,
 )
-from drupe_pipeline.node import Node
+from drupe_pipeline.node import TRANSCODING_SEPARATOR, Node, is_parameter, strip_transcoding
 
 
 class Pipeline:
     """An immutable, validated, topologically ordered collection of nodes.
 
     Args:
-        nodes: nodes and/or pipelines (whose nodes are taken); a node listed
-            twice is kept once.
+        nodes: nodes and/or pipelines (whose nodes are taken).
         tags: tags added to every node.
+        namespace, inputs, outputs, parameters: as for
+            `drupe_pipeline.modular.pipeline` (Kedro 1.x accepts them here
+            too); given, the result is that modular pipeline.
 
     Raises:
-        PipelineError: two different nodes share a name, a dataset is the
-            output of two nodes, or the nodes form a cycle.
+        PipelineError: two nodes share a name (or one node is listed twice:
+            combine pipelines with ``+`` to merge shared nodes), a dataset is
+            the output of two nodes, a transcoded dataset is also used without
+            ``@``, or the nodes form a cycle.
     """
 
     __slots__ = ("_all_inputs", "_all_outputs", "_consumers", "_deps", "_layers", "_nodes")
@@ -55,7 +69,24 @@ class Pipeline:
         nodes: Iterable[Node | Pipeline],
         *,
         tags: str | Iterable[str] | None = None,
+        namespace: str | None = None,
+        inputs: Any = None,
+        outputs: Any = None,
+        parameters: Any = None,
     ) -> None:
+        if namespace is not None or inputs or outputs or parameters:
+            from drupe_pipeline.modular import pipeline  # modular builds on this module
+
+            built = pipeline(
+                nodes,
+                namespace=namespace,
+                inputs=inputs,
+                outputs=outputs,
+                parameters=parameters,
+                tags=tags,
+            )
+            self._build(list(built._nodes))
+            return
         if isinstance(nodes, (Node, str)) or not isinstance(nodes, Iterable):
             raise PipelineError(
                 f"Pipeline() takes a list of nodes or pipelines, got {type(nodes).__name__}: "
@@ -72,14 +103,24 @@ class Pipeline:
                     f"Pipeline() got {item!r} ({type(item).__name__}), which is neither a "
                     "node nor a pipeline: build nodes with node(func, inputs, outputs)."
                 )
+        _check_listed_once(flat)
         if tags:
             flat = [n.tagged(tags) for n in flat]
-        self._build(list(dict.fromkeys(flat)))
+        self._build(flat)
+
+    @classmethod
+    def _union(cls, nodes: Iterable[Node]) -> Pipeline:
+        """The pipeline of ``nodes`` where equal nodes count once (what ``+`` and ``|`` do)."""
+        union = cls.__new__(cls)
+        union._build(list(dict.fromkeys(nodes)))
+        return union
 
     def _build(self, unique: list[Node]) -> None:
         by_name: dict[str, Node] = {}
         producer: dict[str, Node] = {}
         consumers: dict[str, list[Node]] = {}
+        written: set[str] = set()
+        read: set[str] = set()
         for n in unique:
             other = by_name.setdefault(n.name, n)
             if other is not n:
@@ -89,16 +130,24 @@ class Pipeline:
                     "node names must be unique in a pipeline; rename one of them."
                 )
             for output in n.outputs:
-                writer = producer.setdefault(output, n)
+                writer = producer.setdefault(strip_transcoding(output), n)
                 if writer is not n:
                     raise PipelineError(
-                        f"Dataset {output!r} is an output of both node {writer.name!r} and "
-                        f"node {n.name!r}: each dataset must be written by one node."
+                        f"Dataset {strip_transcoding(output)!r} is an output of both node "
+                        f"{writer.name!r} and node {n.name!r}: each dataset must be written by "
+                        "one node (transcoded forms such as 'df@pandas' count as 'df')."
                     )
+                written.add(output)
             for name in dict.fromkeys(n.inputs):
-                consumers.setdefault(name, []).append(n)
+                consumers.setdefault(strip_transcoding(name), []).append(n)
+                read.add(name)
+        _check_transcoding(written | read)
         deps = {
-            n: frozenset(producer[i] for i in n.inputs if i in producer and producer[i] is not n)
+            n: frozenset(
+                producer[base]
+                for base in map(strip_transcoding, n.inputs)
+                if base in producer and producer[base] is not n
+            )
             for n in unique
         }
         layers = _layers(unique, deps)
@@ -106,8 +155,8 @@ class Pipeline:
         _set(self, "_layers", layers)
         _set(self, "_deps", deps)
         _set(self, "_consumers", {k: tuple(v) for k, v in consumers.items()})
-        _set(self, "_all_inputs", frozenset(consumers))
-        _set(self, "_all_outputs", frozenset(producer))
+        _set(self, "_all_inputs", frozenset(read))
+        _set(self, "_all_outputs", frozenset(written))
 
     # -- immutability and value semantics ------------------------------------------------
 
@@ -161,12 +210,18 @@ class Pipeline:
         return {n: set(self._deps[n]) for n in self._nodes}
 
     def inputs(self) -> set[str]:
-        """Free inputs: datasets read but written by no node (parameters included)."""
-        return set(self._all_inputs - self._all_outputs)
+        """Free inputs: datasets read but written by no node (parameters included).
+
+        Transcoded forms count as their dataset: ``df@spark`` is not free when
+        a node writes ``df@pandas``.
+        """
+        written = set(map(strip_transcoding, self._all_outputs))
+        return {name for name in self._all_inputs if strip_transcoding(name) not in written}
 
     def outputs(self) -> set[str]:
-        """Free outputs: datasets written but read by no node."""
-        return set(self._all_outputs - self._all_inputs)
+        """Free outputs: datasets written but read by no node (transcoded forms count as one)."""
+        read = set(self._consumers)
+        return {name for name in self._all_outputs if strip_transcoding(name) not in read}
 
     def all_inputs(self) -> set[str]:
         """Every dataset some node reads."""
@@ -206,7 +261,7 @@ class Pipeline:
     def __add__(self, other: object) -> Pipeline:
         if not isinstance(other, Pipeline):
             return NotImplemented
-        return Pipeline([self, other])
+        return Pipeline._union([*self._nodes, *other._nodes])
 
     def __radd__(self, other: object) -> Pipeline:
         if other == 0:  # so that sum(pipelines) works
@@ -216,7 +271,7 @@ class Pipeline:
     def __or__(self, other: object) -> Pipeline:
         if not isinstance(other, Pipeline):
             return NotImplemented
-        return Pipeline([self, other])
+        return Pipeline._union([*self._nodes, *other._nodes])
 
     def __sub__(self, other: object) -> Pipeline:
         if not isinstance(other, Pipeline):
@@ -259,9 +314,11 @@ class Pipeline:
         return self._keep({n for n in self._nodes if _in_namespaces(n.namespace, namespaces)})
 
     def only_nodes_with_inputs(self, *inputs: str) -> Pipeline:
-        """The nodes reading any of ``inputs`` directly."""
+        """The nodes reading any of ``inputs`` directly (``df`` matches ``df@pandas`` too)."""
         self._check_datasets(inputs, "from_inputs")
-        return self._keep({n for name in inputs for n in self._consumers.get(name, ())})
+        return self._keep(
+            {n for name in inputs for n in self._consumers.get(strip_transcoding(name), ())}
+        )
 
     def only_nodes_with_outputs(self, *outputs: str) -> Pipeline:
         """The nodes writing any of ``outputs``."""
@@ -374,8 +431,9 @@ class Pipeline:
 
     def _check_datasets(self, names: Iterable[str], label: str) -> None:
         known = self._all_inputs | self._all_outputs
+        bases = set(map(strip_transcoding, known))
         for name in _check_names(names, label):
-            if name not in known:
+            if name not in known and strip_transcoding(name) not in bases:
                 raise SelectionError(
                     f"The pipeline has no dataset named {name!r}."
                     + (did_you_mean(name, known) or listing("Datasets", known))
@@ -383,14 +441,14 @@ class Pipeline:
 
     def _producers_of(self, outputs: Iterable[str]) -> set[Node]:
         self._check_datasets(outputs, "to_outputs")
-        producers = {o: n for n in self._nodes for o in n.outputs}
+        producers = {strip_transcoding(o): n for n in self._nodes for o in n.outputs}
         for name in outputs:
-            if name not in producers:
+            if strip_transcoding(name) not in producers:
                 raise SelectionError(
                     f"Dataset {name!r} is not produced by any node (it is a free input "
                     "of the pipeline), so no node can be selected to produce it."
                 )
-        return {producers[name] for name in outputs}
+        return {producers[strip_transcoding(name)] for name in outputs}
 
     def _upstream(self, start: set[Node]) -> set[Node]:
         seen = set(start)
@@ -407,11 +465,56 @@ class Pipeline:
         stack = list(start)
         while stack:
             for output in stack.pop().outputs:
-                for consumer in self._consumers.get(output, ()):
+                for consumer in self._consumers.get(strip_transcoding(output), ()):
                     if consumer not in seen:
                         seen.add(consumer)
                         stack.append(consumer)
         return seen
+
+
+def _check_listed_once(nodes: list[Node]) -> None:
+    """Kedro's rule: a list given to ``Pipeline()`` names each node once, even an equal one."""
+    by_name: dict[str, Node] = {}
+    twice: list[str] = []
+    for n in nodes:
+        other = by_name.get(n.name)
+        if other is None:
+            by_name[n.name] = n
+            continue
+        if n.name in twice:
+            continue
+        if other != n:
+            raise PipelineError(
+                f"Two different nodes are named {n.name!r} "
+                f"({_describe_node(other)} and {_describe_node(n)}): "
+                "node names must be unique in a pipeline; rename one of them."
+            )
+        twice.append(n.name)
+    if twice:
+        raise PipelineError(
+            f"Pipeline() lists node(s) {', '.join(repr(name) for name in twice)} more than "
+            "once: node names must be unique in a pipeline. Combine pipelines that share "
+            "nodes with '+' (shared nodes count once), or list each node once."
+        )
+
+
+def _check_transcoding(names: set[str]) -> None:
+    """A dataset used as ``df@pandas`` must not also be used as plain ``df``."""
+    plain = sorted(
+        base
+        for base in {
+            strip_transcoding(n)
+            for n in names
+            if TRANSCODING_SEPARATOR in n and not is_parameter(n)
+        }
+        if base in names
+    )
+    if plain:
+        raise PipelineError(
+            f"Dataset(s) {', '.join(repr(p) for p in plain)} are used transcoded "
+            f"(e.g. {plain[0] + '@pandas'!r}) and also without a format: name every use "
+            "with its format, or rename one of the datasets."
+        )
 
 
 def _set(obj: Pipeline, name: str, value: Any) -> None:

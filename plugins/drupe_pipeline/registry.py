@@ -188,22 +188,31 @@ class PipelineRegistry:
         return registered
 
 
-def find_pipelines(package_name: str | None = None) -> dict[str, Pipeline]:
+def find_pipelines(
+    package_name: str | bool | None = None, *, raise_errors: bool = True
+) -> dict[str, Pipeline]:
     """Discover ``<package>.pipelines.<name>.create_pipeline()`` for every subpackage.
 
     Returns the pipelines by subpackage name, plus ``__default__``, their
     union. Every subpackage is imported (its ``create_pipeline`` is needed),
     whichever pipeline is run later. A subpackage without ``create_pipeline``
-    is skipped with a warning; one whose import or ``create_pipeline()`` raises
-    fails the call, naming it. Without a ``pipelines`` package the result is
+    is skipped with a warning. Without a ``pipelines`` package the result is
     an empty ``__default__``.
 
     Args:
         package_name: the project's package. Left out, it is the package whose
             ``register_pipelines()`` is running, else the active session's
             project.
+        raise_errors: Kedro's switch, with Kedro's meaning: ``True`` fails the
+            call, naming the subpackage, when its import or its
+            ``create_pipeline()`` raises; ``False`` warns and skips that
+            pipeline. drupe defaults to ``True`` (Kedro to ``False``): a
+            pipeline silently missing from a run is worse than an error.
+            ``find_pipelines(False)``, Kedro's positional form, is understood.
     """
-    package = package_name or _current_package()
+    if isinstance(package_name, bool):  # Kedro's find_pipelines(raise_errors) positionally
+        raise_errors = package_name
+    package = package_name if isinstance(package_name, str) else _current_package()
     container_name = f"{package}.pipelines"
     container = _import(container_name, missing_ok=True, what="the pipelines package")
     found: dict[str, Pipeline] = {}
@@ -219,28 +228,43 @@ def find_pipelines(package_name: str | None = None) -> dict[str, Pipeline]:
     for info in sorted(pkgutil.iter_modules(search_path or []), key=lambda i: i.name):
         if not info.ispkg or info.name.startswith(("_", ".")):
             continue
-        module_name = f"{container_name}.{info.name}"
-        module = _import(module_name, missing_ok=False, what="a pipeline")
-        assert module is not None
-        create = getattr(module, "create_pipeline", None)
-        if not callable(create):
+        try:
+            built = _create_pipeline(f"{container_name}.{info.name}")
+        except PipelineError as exc:
+            if raise_errors:
+                raise
             warnings.warn(
-                f"Skipping {module_name}: it defines no create_pipeline() function.",
+                f"Skipping pipeline {info.name!r} (find_pipelines(raise_errors=False)): {exc}",
                 stacklevel=2,
             )
             continue
-        try:
-            built = create()
-        except Exception as exc:
-            raise PipelineError(
-                f"{module_name}.create_pipeline() failed: {type(exc).__name__}: {exc}"
-            ) from exc
-        if not isinstance(built, Pipeline):
-            raise PipelineError(
-                f"{module_name}.create_pipeline() returned {type(built).__name__}, not a Pipeline."
-            )
-        found[info.name] = built
+        if built is not None:
+            found[info.name] = built
     return {DEFAULT: sum(found.values(), Pipeline([])), **found}
+
+
+def _create_pipeline(module_name: str) -> Pipeline | None:
+    """Import one pipeline subpackage and call its ``create_pipeline()``; ``None``: it has none."""
+    module = _import(module_name, missing_ok=False, what="a pipeline")
+    assert module is not None
+    create = getattr(module, "create_pipeline", None)
+    if not callable(create):
+        warnings.warn(
+            f"Skipping {module_name}: it defines no create_pipeline() function.",
+            stacklevel=3,
+        )
+        return None
+    try:
+        built = create()
+    except Exception as exc:
+        raise PipelineError(
+            f"{module_name}.create_pipeline() failed: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(built, Pipeline):
+        raise PipelineError(
+            f"{module_name}.create_pipeline() returned {type(built).__name__}, not a Pipeline."
+        )
+    return built
 
 
 def _import(module_name: str, *, missing_ok: bool, what: str) -> ModuleType | None:

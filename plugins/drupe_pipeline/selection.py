@@ -18,8 +18,9 @@ import attrs
 
 from drupe_pipeline.errors import SelectionError
 
-#: Other spellings accepted for a field: Kedro's ``pipeline_name``, serve's ``pipelines``.
-ALIASES = {"pipeline_name": "pipeline_names", "pipelines": "pipeline_names"}
+#: Other spellings accepted for a field: Kedro's ``pipeline_name``, serve's ``pipelines``,
+#: Kedro's runner switch ``is_async``.
+ALIASES = {"pipeline_name": "pipeline_names", "pipelines": "pipeline_names", "is_async": "async_io"}
 
 
 def _flags(*decls: str, help: str, kind: str = "names") -> dict[str, Any]:
@@ -124,7 +125,19 @@ class RunSelection:
     runner: Any = attrs.field(
         default=None,
         metadata=_flags(
-            "--runner", "-r", help="sequential, thread, parallel or a dotted path.", kind="runner"
+            "--runner",
+            "-r",
+            help="sequential, thread, parallel (or SequentialRunner, ThreadRunner, "
+            "ParallelRunner) or a dotted path.",
+            kind="runner",
+        ),
+    )
+    async_io: bool = attrs.field(
+        default=False,
+        metadata=_flags(
+            "--async",
+            help="Load each node's inputs and save its outputs concurrently (Kedro's --async).",
+            kind="flag",
         ),
     )
     only_missing_outputs: bool = attrs.field(
@@ -190,7 +203,9 @@ _EVERYTHING = RunSelection()
 def run_options() -> list[Any]:
     """The ``drupe run`` flags, one per `RunSelection` field, built from its metadata.
 
-    List flags take comma-separated values and may be repeated.
+    List flags take comma-separated values and may be repeated. Kedro's
+    ``--config run.yml`` and a ``-p`` that names ``--pipeline`` follow
+    (`drupe_pipeline.run_flags`).
     """
     import click
 
@@ -212,7 +227,9 @@ def run_options() -> list[Any]:
         else:
             option = click.Option(decls, default=None, help=meta["help"])
         options.append(option)
-    return options
+    from drupe_pipeline.run_flags import kedro_run_options
+
+    return [*options, *kedro_run_options()]
 
 
 def _kind(value: Any) -> str:

@@ -23,7 +23,7 @@ import threading
 from pathlib import Path
 
 from drupe import Project, ProjectError
-from drupe_project.metadata import package_name_problem, read_project
+from drupe_project.metadata import find_kedro_root, kedro_hint, package_name_problem, read_project
 
 _lock = threading.RLock()
 _configured: Project | None = None
@@ -115,6 +115,9 @@ def not_found_message(start: Path | None = None) -> str:
     """Kedro's "Package name not found", with where drupe looked and what to do."""
     if start is None:
         start = _current_session_start()
+    kedro_root = find_kedro_root(start) if start is not None else None
+    if kedro_root is not None:
+        return kedro_hint(kedro_root)
     if start is not None:
         looked = (
             f"no pyproject.toml with a [tool.drupe] table was found in {Path(start)} or any "

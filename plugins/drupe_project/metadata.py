@@ -44,12 +44,49 @@ def find_project(start: Path) -> Project | None:
     return None
 
 
+def find_kedro_root(start: Path) -> Path | None:
+    """The closest folder from ``start`` upwards whose ``pyproject.toml`` has ``[tool.kedro]``.
+
+    Used only on the error path (no drupe project was found), to tell a user
+    who brought a Kedro project how to migrate it instead of "not found".
+    """
+    start = Path(start).expanduser().resolve()
+    if start.is_file():
+        start = start.parent
+    for folder in (start, *start.parents):
+        pyproject = folder / "pyproject.toml"
+        try:
+            text = pyproject.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if "kedro" not in text:
+            continue
+        try:
+            tool = _parse_toml(text).get("tool")
+        except ValueError:
+            continue
+        if isinstance(tool, dict) and isinstance(tool.get("kedro"), dict):
+            return folder
+    return None
+
+
+def kedro_hint(root: Path) -> str:
+    """The one line that tells how to migrate the Kedro project at ``root``."""
+    return (
+        f"{root} is a Kedro project ([tool.kedro] in pyproject.toml), not a drupe project yet: "
+        f"run `drupe migrate kedro {root}` (add --dry-run to see the changes first; "
+        f"docs/migrating-from-kedro.md explains what changes)"
+    )
+
+
 def read_project(root: Path) -> Project:
     """The project whose root is exactly ``root`` (no walking up); `ProjectError` if none."""
     root = Path(root).expanduser().resolve()
     pyproject = root / "pyproject.toml"
     table = _drupe_table(pyproject)
     if table is None:
+        if pyproject.is_file() and find_kedro_root(root) == root:
+            raise ProjectError(kedro_hint(root))
         where = "does not exist" if not pyproject.is_file() else "has no [tool.drupe] table"
         raise ProjectError(
             f"{root} is not a drupe project root: {pyproject} {where}. Pass the folder that "

@@ -43,7 +43,7 @@ def test_help_lists_plugin_commands_without_importing_their_modules(tmp_path) ->
         [sys.executable, "-c", HELP_PROBE], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     data = json.loads(done.stdout)
-    for command in ("new", "pipelines", "sessions", "serve", "run", "info"):
+    for command in ("new", "pipelines", "sessions", "serve", "migrate", "run", "info"):
         assert f"  {command} " in data["help"]
     loaded = set(data["modules"])
     for heavy in (
@@ -56,6 +56,8 @@ def test_help_lists_plugin_commands_without_importing_their_modules(tmp_path) ->
         "drupe_pipeline.runners",
         "drupe_project.cli",
         "drupe_serve.cli",
+        "drupe_migrate.cli",
+        "drupe_migrate.kedro",
         "drupe.session",
     ):
         assert heavy not in loaded, f"drupe --help imported {heavy}"

@@ -226,7 +226,10 @@ def _disable_option(
     for item in value:
         if not item.startswith("no:") or not item[3:].strip():
             raise click.BadParameter(
-                f"{item!r}: only `-p no:NAME` (disable a plugin) is supported", ctx, param
+                f"{item!r}: only `-p no:NAME` (disable a plugin) is supported; to choose "
+                f"pipelines (Kedro's -p), write `drupe run --pipeline {item}`",
+                ctx,
+                param,
             )
         names.extend(n.strip() for n in item[3:].split(",") if n.strip())
     ctx.ensure_object(CliState).disable_plugins = names

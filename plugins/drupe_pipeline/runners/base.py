@@ -37,6 +37,18 @@ def check_inputs(pipeline: Pipeline, catalog: DataCatalog) -> None:
             f"add them to the catalog (conf/base/catalog.yml) or the parameters, or select "
             f"the nodes that produce them"
         )
+    # A transcoded form read but written by no node ("df@spark" after a node
+    # wrote "df@pandas") is only the same data through a catalog entry of its own.
+    written = pipeline.all_outputs()
+    unbacked = sorted(
+        name for name in pipeline.all_inputs() - pipeline.inputs() - written if name not in catalog
+    )
+    if unbacked:
+        raise MissingInputsError(
+            f"transcoded dataset(s) {', '.join(unbacked)} have no catalog entry: each "
+            f"'name@format' a node reads but no node writes needs its own entry pointing at "
+            f"the same data, e.g. 'df@pandas' and 'df@spark' with one filepath"
+        )
 
 
 class AbstractRunner(ABC):
@@ -44,6 +56,9 @@ class AbstractRunner(ABC):
 
     #: Whether nodes may run concurrently (passed to hooks as ``is_async``).
     is_async: bool = False
+    #: Whether each node loads its inputs and saves its outputs concurrently, in
+    #: threads (``drupe run --async``, Kedro's ``is_async=True``); set it per runner.
+    async_io: bool = False
 
     def run(
         self,
@@ -84,7 +99,7 @@ class AbstractRunner(ABC):
                 pipeline,
                 catalog,
                 NodeHooks(hook) if hook is not None and hook is not NO_HOOKS else NO_HOOKS,
-                RunInfo(run_id=run_id, session_id=session_id),
+                RunInfo(run_id=run_id, session_id=session_id, async_io=self.async_io),
                 session=session,
                 progress=progress,
             )
@@ -109,6 +124,11 @@ class AbstractRunner(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+    def with_async_io(self, enabled: bool = True) -> AbstractRunner:
+        """This runner, loading and saving each node's datasets concurrently; returns ``self``."""
+        self.async_io = enabled
+        return self
 
 
 class MemoryReleaser:

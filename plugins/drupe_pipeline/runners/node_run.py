@@ -67,6 +67,8 @@ class RunInfo:
 
     run_id: str = ""
     session_id: str = ""
+    #: Load a node's inputs, and save its outputs, concurrently (``drupe run --async``).
+    async_io: bool = False
 
 
 def node_error(node: Node, error: BaseException) -> NodeError:
@@ -94,12 +96,16 @@ def run_node(
     """
     run_id = info.run_id
     inputs: dict[str, Any] = {}
+
+    def load(name: str) -> Any:
+        hook.before_dataset_loaded(dataset_name=name, node=node, run_id=run_id)
+        value = catalog.load(name)
+        hook.after_dataset_loaded(dataset_name=name, data=value, node=node, run_id=run_id)
+        return value
+
     try:
-        for name in node.inputs:
-            hook.before_dataset_loaded(dataset_name=name, node=node, run_id=run_id)
-            value = catalog.load(name)
-            hook.after_dataset_loaded(dataset_name=name, data=value, node=node, run_id=run_id)
-            inputs[name] = value
+        names = list(dict.fromkeys(node.inputs))
+        inputs = dict(zip(names, _each(load, names, info.async_io), strict=True))
     except NodeError:
         raise
     except Exception as exc:
@@ -122,10 +128,30 @@ def run_node(
         raise node_error(node, exc) from exc
     hook.after_node_run(inputs=inputs, outputs=outputs, **common)
 
+    def save(item: tuple[str, Any]) -> None:
+        name, value = item
+        hook.before_dataset_saved(dataset_name=name, data=value, node=node, run_id=run_id)
+        catalog.save(name, value)
+        hook.after_dataset_saved(dataset_name=name, data=value, node=node, run_id=run_id)
+
     try:
-        for name, value in outputs.items():
-            hook.before_dataset_saved(dataset_name=name, data=value, node=node, run_id=run_id)
-            catalog.save(name, value)
-            hook.after_dataset_saved(dataset_name=name, data=value, node=node, run_id=run_id)
+        _each(save, list(outputs.items()), info.async_io)
     except Exception as exc:
         raise node_error(node, exc) from exc
+
+
+def _each(call: Any, items: list[Any], concurrently: bool) -> list[Any]:
+    """``[call(item) for item in items]``, in threads when ``concurrently`` and worth it.
+
+    Results keep the order of ``items``; the first failure (in that order)
+    is raised after every call has finished, so no save is left half-done.
+    """
+    if not concurrently or len(items) < 2:
+        return [call(item) for item in items]
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(len(items), 8)) as pool:
+        # Each call sees the caller's context (the active session, hooks' state).
+        futures = [pool.submit(contextvars.copy_context().run, call, item) for item in items]
+    return [future.result() for future in futures]

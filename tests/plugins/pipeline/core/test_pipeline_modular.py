@@ -34,16 +34,16 @@ def by_name(p):
     return {x.name: x for x in p.nodes}
 
 
-def test_namespace_prefixes_node_names_and_unmapped_datasets_but_not_parameters():
+def test_namespace_prefixes_node_names_unmapped_datasets_and_parameters():
     copy = pipeline(TEMPLATE, namespace="candidate")
     nodes = by_name(copy)
     assert set(nodes) == {"candidate.train", "candidate.score"}
-    assert nodes["candidate.train"].inputs == ("candidate.data", "params:model.rate")
+    assert nodes["candidate.train"].inputs == ("candidate.data", "params:candidate.model.rate")
     assert nodes["candidate.train"].outputs == ("candidate.model",)
     assert nodes["candidate.score"].inputs == ("candidate.model", "candidate.holdout")
     assert nodes["candidate.train"].namespace == "candidate"
     assert nodes["candidate.train"].tags == {"fit"}
-    assert copy.inputs() == {"candidate.data", "candidate.holdout", "params:model.rate"}
+    assert copy.inputs() == {"candidate.data", "candidate.holdout", "params:candidate.model.rate"}
     assert copy.outputs() == {"candidate.score"}
 
 
@@ -54,14 +54,14 @@ def test_mapped_inputs_and_outputs_keep_or_take_the_given_names():
         inputs={"data": "features", "holdout": "holdout"},
         outputs={"score": "candidate_score"},
     )
-    assert copy.inputs() == {"features", "holdout", "params:model.rate"}
+    assert copy.inputs() == {"features", "holdout", "params:candidate.model.rate"}
     assert copy.outputs() == {"candidate_score"}
     assert by_name(copy)["candidate.train"].outputs == ("candidate.model",)
 
 
 def test_inputs_and_outputs_given_as_names_or_sets_stay_unchanged():
     copy = pipeline(TEMPLATE, namespace="a", inputs={"data", "holdout"}, outputs="score")
-    assert copy.inputs() == {"data", "holdout", "params:model.rate"}
+    assert copy.inputs() == {"data", "holdout", "params:a.model.rate"}
     assert copy.outputs() == {"score"}
 
 
@@ -74,7 +74,7 @@ def test_two_namespaced_copies_combine_without_clashing():
         "data",
         "a.holdout",
         "b.holdout",
-        "params:model.rate",
+        "params:a.model.rate",
         "params:other.rate",
     }
     assert {x.name for x in both.only_nodes_with_namespaces("b")} == {"b.train", "b.score"}
@@ -95,7 +95,7 @@ def test_parameters_are_renamed_exactly_or_by_dotted_prefix(parameters, expected
 
 def test_renamed_nodes_run_with_the_same_binding():
     copy = pipeline(TEMPLATE, namespace="x", inputs={"data": "d"})
-    trained = by_name(copy)["x.train"].run({"d": 2, "params:model.rate": 3})
+    trained = by_name(copy)["x.train"].run({"d": 2, "params:x.model.rate": 3})
     assert trained == {"x.model": 6}
 
 
@@ -104,7 +104,7 @@ def test_keyword_and_dict_output_shapes_survive_renaming():
     copy = pipeline(original, namespace="ns")
     renamed = by_name(copy)["ns.t"]
     assert renamed.input_args == ("rate", "data")
-    assert renamed.run({"params:r": 2, "ns.d": 5}) == {"ns.m": 10}
+    assert renamed.run({"params:ns.r": 2, "ns.d": 5}) == {"ns.m": 10}
 
 
 def test_nested_namespaces_stack():
@@ -112,7 +112,7 @@ def test_nested_namespaces_stack():
     outer = pipeline(inner, namespace="outer")
     assert {x.name for x in outer} == {"outer.inner.train", "outer.inner.score"}
     assert by_name(outer)["outer.inner.train"].namespace == "outer.inner"
-    assert outer.inputs() == {"outer.data", "outer.inner.holdout", "params:model.rate"}
+    assert outer.inputs() == {"outer.data", "outer.inner.holdout", "params:outer.inner.model.rate"}
     assert len(outer.only_nodes_with_namespaces("outer")) == 2
     assert len(outer.only_nodes_with_namespaces("outer.inner")) == 2
 
@@ -143,9 +143,9 @@ def test_a_list_of_nodes_is_accepted():
         ({"outputs": {"scor": "x"}}, "pipeline(outputs=...) maps 'scor'"),
         ({"inputs": "model"}, "'model', which a node inside the pipeline writes"),
         ({"outputs": "data"}, "'data', which no node of the pipeline writes"),
-        ({"inputs": "params:model.rate"}, "rename parameters with parameters=... instead"),
+        ({"inputs": "params:model.rate"}, "list parameters with parameters=... instead"),
         ({"parameters": {"params:unknown": "params:x"}}, "maps 'params:unknown', but no node"),
-        ({"parameters": {"parameters": "params:x"}}, "'parameters' (all of them) cannot be"),
+        ({"parameters": {"parameters": "params:x"}}, "'parameters' (all of them) is never"),
         ({"inputs": {"data": 3}}, "names must be non-empty strings"),
         ({"namespace": "a..b"}, "a namespace is a dotted name"),
     ],

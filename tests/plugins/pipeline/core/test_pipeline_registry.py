@@ -336,3 +336,41 @@ def test_importing_the_registry_module_has_no_warnings_for_good_projects(project
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         PipelineRegistry(package).names()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import not_a_module_anywhere_xyz\n",
+        "def create_pipeline():\n    raise ValueError('broken table')\n",
+    ],
+)
+def test_find_pipelines_raise_errors_false_warns_and_skips_the_broken_pipeline(project, source):
+    # Kedro's meaning of raise_errors=False: report the broken pipeline, keep the others.
+    package = project({**pipeline_package("good"), "pipelines/bad/__init__.py": source})
+    with pytest.warns(UserWarning, match=r"Skipping pipeline 'bad' \(find_pipelines\(raise_errors"):
+        found = find_pipelines(package, raise_errors=False)
+    assert list(found) == ["__default__", "good"]
+    assert node_names(found["__default__"]) == ["good_double"]
+    with pytest.raises(PipelineError, match=r"pipelines\.bad"):
+        find_pipelines(package, raise_errors=True)
+
+
+def test_find_pipelines_accepts_kedros_positional_raise_errors_inside_register_pipelines(project):
+    registry = (
+        "from drupe_pipeline.registry import find_pipelines\n"
+        "def register_pipelines():\n"
+        "    pipelines = find_pipelines(False)\n"
+        "    pipelines['__default__'] = sum(pipelines.values())\n"
+        "    return pipelines\n"
+    )
+    package = project(
+        {
+            "pipeline_registry.py": registry,
+            **pipeline_package("good"),
+            "pipelines/bad/__init__.py": "import not_a_module_anywhere_xyz\n",
+        }
+    )
+    with pytest.warns(UserWarning, match="Skipping pipeline 'bad'"):
+        names = PipelineRegistry(package).names()
+    assert names == ["__default__", "good"]

@@ -146,9 +146,11 @@ def test_self_loop_through_two_outputs_is_a_cycle():
         Pipeline([n("x", "a", "b"), n("y", "b", "a")])
 
 
-def test_same_node_twice_is_kept_once():
-    pipeline = Pipeline([DIAMOND[0], DIAMOND[0], Pipeline([DIAMOND[0]])])
-    assert names(pipeline) == ["top"]
+def test_same_node_listed_twice_fails_but_plus_merges_it():
+    # Kedro 1.x: Pipeline([...]) rejects a node listed twice; `+` is a union.
+    with pytest.raises(PipelineError, match="lists node\\(s\\) 'top' more than once"):
+        Pipeline([DIAMOND[0], DIAMOND[0], Pipeline([DIAMOND[0]])])
+    assert names(Pipeline([DIAMOND[0]]) + Pipeline([DIAMOND[0]])) == ["top"]
 
 
 @pytest.mark.parametrize("bad", [DIAMOND[0], "top", [DIAMOND[0], "x"], 3])

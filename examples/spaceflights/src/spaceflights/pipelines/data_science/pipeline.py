@@ -1,7 +1,8 @@
 """The data science pipeline, instantiated twice under two namespaces.
 
-Each copy reads the shared ``model_input_table`` and its own parameters
-(``active_modelling.model_options`` / ``candidate_modelling.model_options``);
+Each copy reads the shared ``model_input_table`` and its own parameters (the
+namespace prefixes them:
+``params:model_options`` becomes ``params:active_modelling.model_options``);
 every other dataset is prefixed by its namespace, so the copies never clash
 (``active_modelling.regressor``, ``candidate_modelling.metrics``...).
 """
@@ -46,7 +47,6 @@ def create_pipeline() -> Pipeline:
             _template(),
             namespace=namespace,
             inputs="model_input_table",
-            parameters={"params:model_options": f"params:{namespace}.model_options"},
             tags=namespace,
         )
         for namespace in ("active_modelling", "candidate_modelling")
