@@ -18,22 +18,15 @@ per-run derivation <= 1 ms.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-for source in (ROOT / "kernel", ROOT / "plugins"):
-    if str(source) not in sys.path:
-        sys.path.insert(0, str(source))
-
-import yaml  # noqa: E402
-
-from drupe_config import ConfigLoader  # noqa: E402
+import yaml
 
 FILES, KEYS = 200, 50
 
@@ -62,7 +55,26 @@ def median_seconds(function: Callable[[], Any], repeat: int) -> float:
     return statistics.median(times)
 
 
+def drupe_parameters(conf: Path) -> Any:
+    """What a session does with the tree: a new loader, ``parameters`` parsed and merged."""
+    from drupe_config import ConfigLoader
+
+    return ConfigLoader.from_arguments(conf_source=conf, env="local")["parameters"]
+
+
+def kedro_parameters(conf: Path) -> Any:
+    """The same with Kedro's ``OmegaConfigLoader`` (only where Kedro is installed)."""
+    from kedro.config import OmegaConfigLoader
+
+    loader = OmegaConfigLoader(
+        conf_source=str(conf), env="local", base_env="base", default_run_env="local"
+    )
+    return loader["parameters"]
+
+
 def main() -> None:
+    from drupe_config import ConfigLoader
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
@@ -77,7 +89,7 @@ def main() -> None:
                 yaml.load(path.read_bytes(), Loader=loader_class)
 
         def drupe_load() -> Any:
-            return ConfigLoader.from_arguments(conf_source=conf, env="local")["parameters"]
+            return drupe_parameters(conf)
 
         floor = median_seconds(parse_floor, args.repeat)
         ours = median_seconds(drupe_load, args.repeat)
@@ -86,17 +98,12 @@ def main() -> None:
         print(f"drupe ConfigLoader['parameters']:       {ours * 1000:8.1f} ms")
         print(f"  drupe / parse floor:                  {ours / floor:8.2f}x  (target <= 1.5x)")
 
-        try:
-            from kedro.config import OmegaConfigLoader
-        except ImportError:
+        if importlib.util.find_spec("kedro") is None:
             print("kedro not importable: OmegaConfigLoader comparison skipped")
         else:
 
             def kedro_load() -> Any:
-                loader = OmegaConfigLoader(
-                    conf_source=str(conf), env="local", base_env="base", default_run_env="local"
-                )
-                return loader["parameters"]
+                return kedro_parameters(conf)
 
             theirs = median_seconds(kedro_load, max(3, args.repeat // 2))
             print(f"Kedro OmegaConfigLoader['parameters']:  {theirs * 1000:8.1f} ms")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib.util
 import os
 import shutil
 import signal
@@ -110,17 +111,28 @@ def bench_drupe(project: Path, args: argparse.Namespace) -> dict[str, float]:
         session.close()
 
 
+def rss_growth(run: Any, warmup: int = 1000, runs: int = 10_000) -> tuple[float, float]:
+    """RSS (MiB) before and after ``runs`` calls of ``run(i)``, after ``warmup`` calls.
+
+    The warm-up fills caches, allocator arenas and SQLite's page cache, so what
+    remains is what runs keep.
+    """
+    for i in range(warmup):
+        run(-1 - i)
+    gc.collect()
+    before = rss_mib()
+    for i in range(runs):
+        run(i)
+    gc.collect()
+    return before, rss_mib()
+
+
 def bench_memory(project: Path, args: argparse.Namespace) -> tuple[float, float]:
     session = drupe_service(project, not args.no_store)
     try:
-        for i in range(1000):  # warm-up: caches, allocator arenas, SQLite page cache
-            session.run(runtime_params={"name": f"w{i}", "times": 1})
-        gc.collect()
-        before = rss_mib()
-        for i in range(10_000):
-            session.run(runtime_params={"name": f"m{i}", "times": i % 5})
-        gc.collect()
-        return before, rss_mib()
+        return rss_growth(
+            lambda i: session.run(runtime_params={"name": f"m{i}", "times": abs(i) % 5})
+        )
     finally:
         session.close()
 
@@ -183,15 +195,19 @@ def kedro_project(parent: Path) -> Path:
     return root
 
 
-def bench_kedro(parent: Path, args: argparse.Namespace) -> dict[str, float] | None:
-    try:
-        from kedro.framework.session import KedroServiceSession  # type: ignore[import-not-found]
-        from kedro.framework.startup import bootstrap_project  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    root = kedro_project(parent)
+def kedro_service(root: Path) -> Any:
+    """A ``KedroServiceSession`` on the project at ``root`` (Kedro must be importable)."""
+    from kedro.framework.session import KedroServiceSession  # type: ignore[import-not-found]
+    from kedro.framework.startup import bootstrap_project  # type: ignore[import-not-found]
+
     bootstrap_project(root)
-    session = KedroServiceSession.create(project_path=root)
+    return KedroServiceSession.create(project_path=root)
+
+
+def bench_kedro(parent: Path, args: argparse.Namespace) -> dict[str, float] | None:
+    if importlib.util.find_spec("kedro") is None:
+        return None
+    session = kedro_service(kedro_project(parent))
 
     def run(i: int) -> None:
         session.run(runtime_params={"name": f"n{i}", "times": i % 5})

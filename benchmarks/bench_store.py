@@ -39,7 +39,6 @@ from typing import Any
 
 import drupe
 import drupe_store
-from drupe.testing import FunctionExecutor, StaticConfig
 from drupe_store import SqliteStore, open_history
 
 TARGET_MS = 50.0
@@ -61,8 +60,11 @@ class ProjectAt:
 
 
 def sessions_per_second(root: Path, count: int, save: bool) -> float:
+    # drupe.testing imports pytest: only this figure needs it, not fill() (compare.py).
+    from drupe.testing import FunctionExecutor, StaticConfig
+
     plugins = [
-        drupe_store.StorePlugin,
+        drupe_store.StorePlugin,  # a class: the session makes its own instance
         ProjectAt(root),
         StaticConfig({"parameters": {"alpha": 1}}),
         FunctionExecutor(lambda context, run: {"out": 1}),
@@ -91,7 +93,12 @@ def fill(path: Path, count: int) -> float:
 
     One session in ten is left ``open`` by a process of this host that is gone.
     """
-    from drupe_store.liveness import hostname
+    try:
+        from drupe_store.liveness import hostname
+    except ImportError:  # an older drupe (compare.py --baseline-python): the same name
+
+        def hostname() -> str:
+            return os.uname().nodename
 
     gone = dead_pid()
     store = SqliteStore(path)
