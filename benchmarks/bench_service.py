@@ -247,12 +247,22 @@ app = Starlette(routes=[Route("/runs", run, methods=["POST"]), Route("/health", 
 """
 
 
+#: The bearer token given to ``drupe serve`` (DRUPE_SERVE_TOKEN) and sent by the clients.
+TOKEN = "bench-token-0123456789abcdef"
+
+
 def load_server(argv: list[str], cwd: Path, args: argparse.Namespace, port: int) -> float:
     """Start a server, send 32 concurrent clients' requests, stop it; median requests/s."""
     import httpx
 
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env={**os.environ, "DRUPE_SERVE_TOKEN": TOKEN},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(300):
             try:
@@ -266,7 +276,10 @@ def load_server(argv: list[str], cwd: Path, args: argparse.Namespace, port: int)
 
         async def clients(per_client: int) -> float:
             async with httpx.AsyncClient(
-                base_url=base, timeout=60, limits=httpx.Limits(max_connections=32)
+                base_url=base,
+                timeout=60,
+                limits=httpx.Limits(max_connections=32),
+                headers={"Authorization": f"Bearer {TOKEN}"},  # drupe serve wants it
             ) as http:
 
                 async def client(c: int) -> None:

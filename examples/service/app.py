@@ -16,7 +16,8 @@ Run it (needs ``pip install 'drupe[serve]'``)::
 
     python examples/service/app.py --project examples/hello --port 8000
     curl http://127.0.0.1:8000/greet/Ada
-    curl -X POST http://127.0.0.1:8000/drupe/runs -d '{"runtime_params": {"name": "Ada"}}'
+    curl -X POST http://127.0.0.1:8000/drupe/runs -H 'Content-Type: application/json' \
+        -d '{"runtime_params": {"name": "Ada"}}'
 
 ``--check`` sends a few requests in process (no network) and exits 0 when
 every answer is right; the test suite runs it.

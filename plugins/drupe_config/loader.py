@@ -28,7 +28,7 @@ from types import MappingProxyType
 from typing import Any
 
 import drupe
-from drupe_config.errors import UnknownConfigKeyError
+from drupe_config.errors import RuntimeParamsError, UnknownConfigKeyError
 from drupe_config.interpolation import BUILTIN_RESOLVERS, Resolution, Resolved, Verbatim
 from drupe_config.merging import Path as KeyPath
 from drupe_config.merging import dotted, leaf_paths, merge_env, merge_envs
@@ -467,7 +467,7 @@ class ConfigLoader(Mapping[str, Any]):
                 close = close_matches(raw, path)
                 hint = f" (did you mean {', '.join(close)}?)" if close else ""
                 hints.append(f"{dotted(path)}{hint}")
-            raise drupe.ConfigError(
+            raise RuntimeParamsError(
                 f"runtime parameters not declared in parameters: {'; '.join(hints)}; fix the "
                 f"names, or declare them in a parameters file (strict_runtime_params is on)"
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import drupe
+from drupe_config.errors import RuntimeParamsError
 from drupe_config.merging import Path, dotted, leaf_paths
 
 
@@ -20,7 +20,7 @@ def nest(params: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in params.items():
         if not isinstance(key, str) or not key or any(not part for part in key.split(".")):
-            raise drupe.ConfigError(
+            raise RuntimeParamsError(
                 f"runtime parameter name {key!r} is not a dotted name like 'model.lr'; "
                 f"fix the name passed in runtime_params / --params"
             )

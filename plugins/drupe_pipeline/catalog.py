@@ -29,6 +29,7 @@ from typing import Any
 
 import attrs
 
+from drupe_pipeline import containment
 from drupe_pipeline.datasets import (
     BUILTIN_DATASETS,
     AbstractDataset,
@@ -39,7 +40,21 @@ from drupe_pipeline.datasets import (
 )
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_RESERVED_KEYS = ("type", "versioned", "credentials")
+_RESERVED_KEYS = ("type", "versioned", "credentials", containment.ALLOWED_ROOTS_KEY)
+
+
+class LoadVersionsError(DatasetError):
+    """``load_versions`` names a dataset the catalog lacks or that is not versioned.
+
+    The caller's mistake, found before any node runs: exit status 2, and a
+    422 naming ``load_versions`` over HTTP.
+    """
+
+    exit_code = 2
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.field = "load_versions"  # after the base class, which sets a field of its own
 
 
 @attrs.frozen
@@ -255,8 +270,24 @@ class CatalogConfig:
         credentials: Mapping[str, Any] | None = None,
         *,
         root: Path | None = None,
+        baseline: CatalogConfig | None = None,
+        runtime_unknown: bool = False,
     ) -> None:
+        """Args:
+        catalog / credentials: the configuration (as the run's config loader resolved it).
+        root: the project root: relative paths resolve against it, and every path
+            must stay inside it (or the entry's ``allowed_roots``).
+        baseline: the same catalog resolved *without* runtime parameters, when
+            runtime parameters changed it; an entry key that differs there was
+            built from runtime parameters (see drupe_pipeline.containment).
+            ``None``: nothing here came from runtime parameters.
+        runtime_unknown: runtime parameters were given but the loader cannot
+            resolve without them, so every key counts as built from them.
+        """
         self.root = root
+        self.source = catalog  # what it was parsed from (callers cache by identity)
+        self.baseline = baseline
+        self._runtime_unknown = runtime_unknown
         # Plain private copies: the config loader hands out read-only views shared
         # between runs, and nothing here may ever change what another run reads.
         self._credentials: dict[str, Any] = copy.deepcopy(dict(credentials or {}))
@@ -341,11 +372,22 @@ class CatalogConfig:
         for key in path_keys:
             if key in kwargs:
                 kwargs[key] = resolve_dataset_path(kwargs[key], self.root)
+        kwargs.update(
+            containment.contain(
+                name,
+                kwargs,
+                keys=path_keys,
+                dataset_class=kind.cls,
+                root=self.root,
+                allowed_roots=self._runtime_free(name, config).get(containment.ALLOWED_ROOTS_KEY),
+                steered=self._steered(name, config),
+            )
+        )
         version = None
         if config.get("versioned"):
             version = Version(load=load_version, save=save_version)
         elif load_version is not None:
-            raise DatasetError(
+            raise LoadVersionsError(
                 f"a version of {name!r} was asked for ({load_version!r}) but its catalog entry "
                 f"is not versioned (add `versioned: true`)"
             )
@@ -358,6 +400,61 @@ class CatalogConfig:
             raise DatasetError(
                 f"catalog entry {name!r} (type {config['type']}) could not be created: {message}"
             ) from None
+
+    def _runtime_free(self, name: str, config: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The entry as configured without runtime parameters (``config`` itself if the same)."""
+        if self.baseline is None:
+            return config
+        return self.baseline.resolve(name) or {}
+
+    def _steered(self, name: str, config: Mapping[str, Any]) -> frozenset[str]:
+        """The entry's keys whose values runtime parameters built."""
+        if self._runtime_unknown:
+            return frozenset({containment.UNKNOWN})
+        if self.baseline is None:
+            return frozenset()
+        base = self._runtime_free(name, config)
+        return frozenset(k for k in {*config, *base} if config.get(k) != base.get(k))
+
+
+def parse_for_run(
+    loader: Any,
+    catalog: Any,
+    credentials: Any,
+    *,
+    root: Path | None,
+    runtime_params: Mapping[str, Any] | None,
+    previous: CatalogConfig | None = None,
+) -> CatalogConfig:
+    """Parse a run's ``catalog`` configuration, knowing which of it runtime parameters built.
+
+    When the run has runtime parameters and they changed the catalog, the
+    catalog as configured without them is parsed too, as the `CatalogConfig`
+    ``baseline`` (reused from ``previous`` when it is the same): containment
+    compares the two. The loader derives the runtime-free sibling with
+    ``with_runtime_params({})``, re-reading nothing; a loader that cannot
+    makes every key count as built from runtime parameters.
+    """
+    if not runtime_params:
+        return CatalogConfig(catalog, credentials, root=root)
+    derive = getattr(loader, "with_runtime_params", None)
+    if not callable(derive):
+        return CatalogConfig(catalog, credentials, root=root, runtime_unknown=True)
+    free = derive({})
+    free_catalog = _config_key(free, "catalog")
+    if free_catalog is catalog or free_catalog == catalog:
+        return CatalogConfig(catalog, credentials, root=root)
+    baseline = previous.baseline if previous is not None else None
+    if baseline is None or baseline.source is not free_catalog or baseline.root != root:
+        baseline = CatalogConfig(free_catalog, _config_key(free, "credentials"), root=root)
+    return CatalogConfig(catalog, credentials, root=root, baseline=baseline)
+
+
+def _config_key(loader: Any, key: str) -> Any:
+    try:
+        return loader.get(key) or {}
+    except KeyError:
+        return {}
 
 
 class DataCatalog:
@@ -430,7 +527,9 @@ class DataCatalog:
         )
         for name in catalog._load_versions:
             if config.resolve(name) is None:
-                raise DatasetError(f"--load-versions names {name!r}, which is not in the catalog")
+                raise LoadVersionsError(
+                    f"--load-versions names {name!r}, which is not in the catalog"
+                )
             catalog._get(name)  # fails now if the entry is not versioned
         return catalog
 

@@ -187,8 +187,13 @@ class PipelinePlugin:
         return registry
 
     def catalog_config(self, context: drupe.Context, root: Any) -> tuple[Any, CatalogConfig]:
-        """The parsed catalog configuration; parsed again only when the loader gives new objects."""
-        from drupe_pipeline.catalog import CatalogConfig
+        """The parsed catalog configuration; parsed again only when the loader gives new objects.
+
+        When the run's runtime parameters change the catalog, the catalog as
+        configured without them is parsed too (once per session): comparing the
+        two tells which dataset paths runtime parameters built (containment).
+        """
+        from drupe_pipeline.catalog import parse_for_run
 
         loader = context.config_loader
         conf_catalog = _config(loader, "catalog") or {}
@@ -201,7 +206,14 @@ class PipelinePlugin:
             and cached[2].root == root
         ):
             return conf_catalog, cached[2]
-        parsed = CatalogConfig(conf_catalog, conf_credentials, root=root)
+        parsed = parse_for_run(
+            loader,
+            conf_catalog,
+            conf_credentials,
+            root=root,
+            runtime_params=context.runtime_params,
+            previous=cached[2] if cached is not None else None,
+        )
         self._catalog = (conf_catalog, conf_credentials, parsed)
         return conf_catalog, parsed
 

@@ -36,6 +36,10 @@ def create_app(
     close_session: bool = True,
     recent_runs: int = 1000,
     allowed_runners: Iterable[str] | None = None,
+    token: str | None = None,
+    allow_origins: Iterable[str] = (),
+    allowed_hosts: Iterable[str] | None = None,
+    run_timeout: float | None = None,
 ) -> Starlette:
     """The ASGI app serving ``session``: ``POST /runs``, ``GET /runs/{id}``, ``GET /pipelines``,
     ``GET /health``.
@@ -55,11 +59,25 @@ def create_app(
             ``GET /runs/{id}`` when the session has no store.
         allowed_runners: runner names a request may choose. Default:
             ``sequential`` and ``thread``; dotted paths are never accepted over HTTP.
+        token: the bearer token every route but ``GET /health`` requires
+            (``Authorization: Bearer <token>``, else 401). Default: none asked,
+            for an application that authenticates requests itself.
+        allow_origins: browser origins (``https://app.example``) allowed to call;
+            a request carrying any other ``Origin`` is 403 (``"*"``: any).
+        allowed_hosts: ``Host`` names accepted (``"*.example.com"`` patterns,
+            ``"*"``: any), others are 403. Default: no check.
+        run_timeout: seconds a run may take (a body's ``timeout`` may ask for
+            less); then its client gets 504 and it ends ``failed`` (``RunTimeout``).
     """
     from drupe_serve.app import build_app
+    from drupe_serve.security import HostRule
 
     return build_app(
         session,
+        token=token,
+        allow_origins=allow_origins,
+        hosts=None if allowed_hosts is None else HostRule("", allowed_hosts),
+        run_timeout=run_timeout,
         max_in_flight=max_in_flight,
         worker_threads=worker_threads,
         pipelines=pipelines,

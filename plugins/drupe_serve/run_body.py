@@ -11,6 +11,10 @@ unread: the plugin that executes runs defines and checks it (the bundled
 pipeline plugin's `RunSelection`: ``pipelines``, ``tags``, ``node_names``,
 ...), so the body accepts exactly what ``run()`` accepts. The one rule the
 service adds is a policy: a ``runner`` must be one it allows.
+
+Before any of that, every field passes the limits of limits.py (nesting,
+number of values, integer length, key names), so a hostile body is a 422
+naming its field, whoever reads the field afterwards.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from typing import Any
 
 import attrs
 
+from drupe_serve import limits
+
 #: The fields the service itself reads; the rest of the body is the run's selection.
-SERVICE_FIELDS = ("runtime_params", "run_id")
+SERVICE_FIELDS = ("runtime_params", "run_id", "timeout")
 # Run ids become store keys and log fields: keep them to a safe, printable alphabet.
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 
@@ -51,6 +57,19 @@ class RunBody:
     selection: Mapping[str, Any] = attrs.field(factory=dict)
     runtime_params: Mapping[str, Any] = attrs.field(factory=dict)
     run_id: str | None = None
+    #: Seconds the client allows this run (capped by the server's ``--run-timeout``).
+    timeout: float | None = None
+
+    @property
+    def pipelines(self) -> list[str]:
+        """The pipeline names asked for (for records; the executor checks them): under
+        ``pipeline_names`` once the executor normalised the selection, else as sent."""
+        value = self.selection.get("pipeline_names") or self.selection.get("pipelines")
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, (list, tuple)):
+            return [str(name) for name in value]
+        return []
 
     def run_kwargs(self, run_id: str) -> dict[str, Any]:
         """Keyword arguments for `drupe.ServiceSession.run`."""
@@ -62,7 +81,12 @@ def parse_run_body(raw: bytes, *, allowed_runners: Iterable[str]) -> RunBody:
     if not raw.strip():
         return RunBody()
     try:
-        data = json.loads(raw)
+        data = limits.loads(raw)
+    except RecursionError:
+        field = limits.field_too_deep(raw)
+        raise RequestError(
+            422, f"the request body nests deeper than {limits.MAX_DEPTH} levels", field
+        ) from None
     except UnicodeDecodeError:
         raise RequestError(400, "the request body is not UTF-8 encoded JSON") from None
     except json.JSONDecodeError as exc:
@@ -75,6 +99,11 @@ def parse_run_body(raw: bytes, *, allowed_runners: Iterable[str]) -> RunBody:
         raise RequestError(
             422, f"the request body must be a JSON object, not {_json_type(data)}", None
         )
+    for name, value in data.items():
+        try:
+            limits.check_field(name, value, dotted_keys=name == "runtime_params")
+        except limits.LimitError as exc:
+            raise RequestError(422, str(exc), exc.field) from None
     values: dict[str, Any] = {}
     if "runtime_params" in data:
         values["runtime_params"] = _object(
@@ -82,6 +111,8 @@ def parse_run_body(raw: bytes, *, allowed_runners: Iterable[str]) -> RunBody:
         )
     if data.get("run_id") is not None:
         values["run_id"] = _run_id(data["run_id"])
+    if data.get("timeout") is not None:
+        values["timeout"] = _timeout(data["timeout"])
     selection = {k: v for k, v in data.items() if k not in SERVICE_FIELDS and v is not None}
     if "runner" in selection:
         selection["runner"] = _runner(selection["runner"], tuple(allowed_runners))
@@ -119,12 +150,24 @@ def _run_id(value: Any) -> str:
     return value
 
 
+def _timeout(value: Any) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 < value < float("inf")
+    ):
+        raise RequestError(
+            422, f"timeout must be a positive number of seconds, not {value!r}", "timeout"
+        )
+    return float(value)
+
+
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float, limits.BigInt)):
         return "a number"
     if isinstance(value, str):
         return "a string"

@@ -46,6 +46,10 @@ class RecentRuns:
             while len(self._records) > self._capacity:
                 self._records.popitem(last=False)
 
+    def discard(self, run_id: str) -> None:
+        with self._lock:
+            self._records.pop(run_id, None)
+
     def get(self, run_id: str) -> dict[str, Any] | None:
         with self._lock:
             record = self._records.get(run_id)

@@ -278,10 +278,13 @@ class PickleDataset(FileDataset):
     is refused unless the catalog entry opts in with ``allow_load: true``
     (do that only for files your own pipeline writes). Saving needs no
     opt-in. ``load_args`` / ``save_args`` go to the backend's ``load`` /
-    ``dump`` (``protocol``, ``compress`` for joblib...).
+    ``dump`` (``protocol``, ``compress`` for joblib...). And whatever
+    ``allow_load`` says, the catalog refuses a path (or a type) that runtime
+    parameters built (`unsafe_to_load`; see drupe_pipeline.containment).
     """
 
     text = False
+    unsafe_to_load = True
     #: The backends and the extra that installs each (``None``: standard library).
     BACKENDS: ClassVar[dict[str, str | None]] = {
         "pickle": None,

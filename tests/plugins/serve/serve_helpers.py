@@ -54,17 +54,38 @@ def _witness(event, **fields):
             handle.write(json.dumps({"event": event, **fields}) + "\\n")
 
 
+_node_sleeps = {}
+
+
 @drupe.hookimpl
 def before_run(run):
     _witness("before_run", run_id=run.run_id)
     delay = run.runtime_params.get("sleep")
     if delay:
         time.sleep(delay)
+    node_sleep = run.runtime_params.get("node_sleep")
+    if node_sleep:
+        with _lock:
+            _node_sleeps[run.run_id] = node_sleep
+
+
+@drupe.hookimpl
+def after_node_run(node, run_id):
+    # Inside the run, after its node: the run is "in a node" for this long.
+    with _lock:
+        delay = _node_sleeps.get(run_id)
+    if delay and node.name == "greet":
+        time.sleep(delay)
 
 
 @drupe.hookimpl
 def after_run(run, result):
     _witness("after_run", run_id=run.run_id, outputs=result)
+
+
+@drupe.hookimpl
+def on_run_error(run, error):
+    _witness("on_run_error", run_id=run.run_id, error=type(error).__name__)
 
 
 @drupe.hookimpl
@@ -114,6 +135,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: The bearer token the test servers require (given as DRUPE_SERVE_TOKEN).
+TOKEN = "test-token-0123456789abcdef"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
 class ServerProcess:
     """A ``drupe serve`` subprocess and what a test needs to talk to it."""
 
@@ -147,6 +173,10 @@ class ServerProcess:
             time.sleep(0.05)
         raise AssertionError("drupe serve did not answer /health in time")
 
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """An HTTP client of this server that sends the token."""
+        return httpx.Client(base_url=self.base_url, headers=AUTH, **{"timeout": 30, **kwargs})
+
     def terminate_and_wait(self, timeout: float = 30.0) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -172,7 +202,7 @@ def start_server(tmp_path: Path) -> Iterator[Any]:
     site = install_test_plugin(tmp_path / "site")
     project = hello_copy(tmp_path / "hello")
 
-    def start(*serve_args: str) -> ServerProcess:
+    def start(*serve_args: str, extra_env: Mapping[str, str] = {}) -> ServerProcess:
         port = free_port()
         witness = tmp_path / f"witness-{port}.jsonl"
         env = {
@@ -180,6 +210,8 @@ def start_server(tmp_path: Path) -> Iterator[Any]:
             "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
             "SERVE_WITNESS": str(witness),
             "PYTHONDONTWRITEBYTECODE": "1",
+            "DRUPE_SERVE_TOKEN": TOKEN,
+            **extra_env,
         }
         command = [
             sys.executable,

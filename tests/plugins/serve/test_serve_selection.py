@@ -131,3 +131,30 @@ def test_run_records_from_memory_have_the_documented_shape(app: Any) -> None:
     assert record["finished_at"] >= record["started_at"]
     assert isinstance(record["duration_ms"], float)
     assert record["error_type"] is None
+
+
+class BadParamsError(drupe.ConfigError):
+    """What a config loader raises for runtime params it refuses: the caller's mistake."""
+
+    exit_code = 2
+
+
+def test_an_error_naming_a_body_field_is_422_on_that_field() -> None:
+    def refuse(context: drupe.Context, run: drupe.RunRequest) -> dict[str, Any]:
+        raise BadParamsError(
+            "runtime parameters not declared in parameters: lr", field="runtime_params"
+        )
+
+    session = drupe.ServiceSession.create(
+        plugins=[StaticConfig({"parameters": {}}), FunctionExecutor(refuse)],
+        entry_points=False,
+    )
+    try:
+        app = drupe_serve.create_app(session, close_session=False)
+        # A selection field is set too: the error's own field wins over any guess.
+        response = call(app, "POST", "/runs", json={"runtime_params": {"lr": 1}, "tags": ["x"]})
+    finally:
+        session.close()
+    assert response.status_code == 422
+    assert response.json()["field"] == "runtime_params"
+    assert "not declared" in response.json()["error"]

@@ -33,7 +33,7 @@ def test_32_concurrent_clients_get_only_their_own_answers(start_server: Any) -> 
     def client(index: int) -> tuple[int, list[str]]:
         wrong = 0
         run_ids: list[str] = []
-        with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        with server.client() as http:
             for i in range(REQUESTS_PER_CLIENT):
                 name, times = f"client{index}-request{i}", i % 5
                 response = http.post(
@@ -68,7 +68,7 @@ def test_32_concurrent_clients_get_only_their_own_answers(start_server: Any) -> 
 
 def test_the_real_server_answers_each_error_status(start_server: Any) -> None:
     server = start_server("--worker-threads", "2", "--max-in-flight", "1")
-    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+    with server.client() as http:
         assert http.get("/pipelines").json() == {"pipelines": ["__default__", "greet"]}
         assert http.get("/health").json()["status"] == "ok"
 
@@ -126,7 +126,7 @@ def test_sigterm_during_load_loses_no_accepted_run(start_server: Any) -> None:
     wrong: list[Any] = []
 
     def client(index: int) -> None:
-        with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        with server.client() as http:
             for i in range(200):  # bounded; the server goes away long before
                 if stop.is_set():
                     return
@@ -221,7 +221,7 @@ def test_a_bad_selection_over_http_is_422_with_the_field_and_close_matches(
 ) -> None:
     # --workers-threads is the spelling of issue 7: an accepted alias of --worker-threads.
     server = start_server("--workers-threads", "3")
-    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+    with server.client() as http:
         assert http.get("/health").json()["worker_threads"] == 3
         response = http.post("/runs", json={"node_names": ["gret"]})
         assert response.status_code == 422, response.text
