@@ -44,7 +44,51 @@ def missing_methods(cls: type) -> list[str]:
     return [name for name in REQUIRED if not callable(getattr(cls, name, None))]
 
 
-class KedroDataset(AbstractDataset):
+class _Delegating(AbstractDataset):
+    """A dataset that delegates to an object it builds from a class and arguments.
+
+    The object is built on first use and dropped when the dataset is
+    pickled, so a worker process builds its own: many such objects hold
+    filesystem clients that cannot be pickled. ``exists()`` and
+    ``release()`` are optional on the object.
+    """
+
+    _inner: Any = None
+
+    def _make(self) -> Any:
+        """Build the wrapped object (called once per process)."""
+        raise NotImplementedError
+
+    def _build(self) -> Any:
+        if self._inner is None:
+            self._inner = self._make()
+        return self._inner
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_inner": None}
+
+    @property
+    def inner(self) -> Any:
+        """The wrapped object."""
+        return self._build()
+
+    def _load(self) -> Any:
+        return self._build().load()
+
+    def _save(self, data: Any) -> None:
+        self._build().save(data)
+
+    def _exists(self) -> bool:
+        exists = getattr(self._build(), "exists", None)
+        return bool(exists()) if callable(exists) else False
+
+    def _release(self) -> None:
+        release = getattr(self._build(), "release", None)
+        if callable(release):
+            release()
+
+
+class KedroDataset(_Delegating):
     """A Kedro-ecosystem dataset used through drupe's catalog, runners and hooks.
 
     The wrapped object is rebuilt from its class and arguments after
@@ -65,35 +109,13 @@ class KedroDataset(AbstractDataset):
         self._inner: Any = None
         self._build()
 
-    def _build(self) -> Any:
-        if self._inner is None:
-            kwargs = copy.deepcopy(self._kwargs)
-            if self._version is not None:
-                from kedro.io.core import Version as KedroVersion
+    def _make(self) -> Any:
+        kwargs = copy.deepcopy(self._kwargs)
+        if self._version is not None:
+            from kedro.io.core import Version as KedroVersion
 
-                kwargs["version"] = KedroVersion(load=self._version.load, save=self._version.save)
-            self._inner = self._cls(**kwargs)
-        return self._inner
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_inner": None}
-
-    @property
-    def inner(self) -> Any:
-        """The wrapped Kedro dataset."""
-        return self._build()
-
-    def _load(self) -> Any:
-        return self._build().load()
-
-    def _save(self, data: Any) -> None:
-        self._build().save(data)
-
-    def _exists(self) -> bool:
-        return bool(self._build().exists())
-
-    def _release(self) -> None:
-        self._build().release()
+            kwargs["version"] = KedroVersion(load=self._version.load, save=self._version.save)
+        return self._cls(**kwargs)
 
     def _describe(self) -> dict[str, Any]:
         # Kedro's own _describe() may show options; credentials stay out by design here.
@@ -105,7 +127,7 @@ class KedroDataset(AbstractDataset):
         return details
 
 
-class DuckDataset(AbstractDataset):
+class DuckDataset(_Delegating):
     """An object of any class with ``load()`` and ``save(data)``, used as a dataset.
 
     Like `KedroDataset`, it is rebuilt from its class and arguments after
@@ -121,32 +143,8 @@ class DuckDataset(AbstractDataset):
         if lacking:
             raise DatasetError(f"{type_name} is not a dataset: {describe_missing(lacking)}")
 
-    def _build(self) -> Any:
-        if self._inner is None:
-            self._inner = self._factory(**copy.deepcopy(self._kwargs))
-        return self._inner
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_inner": None}
-
-    @property
-    def inner(self) -> Any:
-        return self._build()
-
-    def _load(self) -> Any:
-        return self._build().load()
-
-    def _save(self, data: Any) -> None:
-        self._build().save(data)
-
-    def _exists(self) -> bool:
-        exists = getattr(self._build(), "exists", None)
-        return bool(exists()) if callable(exists) else False
-
-    def _release(self) -> None:
-        release = getattr(self._build(), "release", None)
-        if callable(release):
-            release()
+    def _make(self) -> Any:
+        return self._factory(**copy.deepcopy(self._kwargs))
 
     def _describe(self) -> dict[str, Any]:
         return {"type": self._type}
