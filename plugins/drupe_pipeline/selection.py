@@ -266,7 +266,7 @@ def run_options() -> list[Any]:
     """
     import click
 
-    from drupe.cli import load_versions_callback, split_names
+    from drupe.cli import split_names
 
     options: list[Any] = []
     for field in attrs.fields(RunSelection):
@@ -279,7 +279,7 @@ def run_options() -> list[Any]:
         if kind == "names":
             option = click.Option(decls, multiple=True, callback=split_names, **common)
         elif kind == "versions":
-            option = click.Option(decls, multiple=True, callback=load_versions_callback, **common)
+            option = click.Option(decls, multiple=True, callback=_versions_callback, **common)
         elif kind == "options":
             option = click.Option(decls, multiple=True, callback=_options_callback, **common)
         elif kind == "flag":
@@ -301,6 +301,26 @@ def _completer(what: str) -> Any:
         return complete_values(what, ctx, param, incomplete)
 
     return complete
+
+
+def _versions_callback(ctx: Any, param: Any, value: tuple[str, ...]) -> dict[str, str]:
+    """``--load-versions dataset:version[,dataset:version]`` (repeatable) -> a dict."""
+    import click
+
+    from drupe.cli import split_names
+
+    versions: dict[str, str] = {}
+    for item in split_names(ctx, param, value):
+        name, sep, version = item.partition(":")
+        if not sep or not name.strip() or not version.strip():
+            raise click.BadParameter(
+                f"{item!r} is not dataset:version (e.g. --load-versions "
+                f"model:2026-11-25T16.05.05.123456Z-3fa9c01b7e)",
+                ctx,
+                param,
+            )
+        versions[name.strip()] = version.strip()
+    return versions
 
 
 def _options_callback(ctx: Any, param: Any, values: tuple[str, ...]) -> dict[str, str]:
