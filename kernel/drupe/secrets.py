@@ -13,9 +13,9 @@ text (a one-letter "password" would blank every such letter of a traceback);
 a value that *is* such a short secret is still replaced when it stands alone
 in a record (`SecretScrubber.data`).
 
-Until the session's typed ``stash`` lands (issue 10), nothing is cached
-per session: `secret_scrubber` asks the plugins each time it is called,
-which is at most once per run and once per record written.
+A session asks the plugins once per context and keeps the answers
+(`drupe.SessionSecrets`, ``session.secrets``); `drupe.secret_logs` applies
+what every open session knows to the log records of the process.
 """
 
 from __future__ import annotations
@@ -48,9 +48,19 @@ class SecretScrubber:
     def __bool__(self) -> bool:
         return bool(self._exact)
 
+    @property
+    def values(self) -> frozenset[str]:
+        """The secret values, as text."""
+        return self._exact
+
     def merged(self, other: SecretScrubber) -> SecretScrubber:
         """A scrubber knowing the values of both."""
         return SecretScrubber((*self._exact, *other._exact))
+
+    @classmethod
+    def union(cls, scrubbers: Iterable[SecretScrubber]) -> SecretScrubber:
+        """One scrubber knowing the values of all ``scrubbers``."""
+        return cls(value for scrubber in scrubbers for value in scrubber._exact)
 
     def text(self, text: str) -> str:
         """``text`` with every secret value in it replaced."""
