@@ -35,6 +35,7 @@ _EXPORTS = {
     "ServiceSession": "drupe.session",
     "Session": "drupe.session",
     "SessionError": "drupe.errors",
+    "SessionSecrets": "drupe.session_secrets",
     "SessionSpec": "drupe.session",
     "SessionStore": "drupe.store",
     "SettingsError": "drupe.errors",
@@ -76,6 +77,7 @@ __all__ = [
     "ServiceSession",
     "Session",
     "SessionError",
+    "SessionSecrets",
     "SessionSpec",
     "SessionStore",
     "SettingsError",
@@ -135,6 +137,7 @@ if TYPE_CHECKING:
         SessionSpec,
         get_current_session,
     )
+    from drupe.session_secrets import SessionSecrets
     from drupe.stash import Stash, StashKey
     from drupe.store import SessionStore
     from drupe.workers import WorkerSpec, init_worker, worker_plugin_manager
