@@ -55,6 +55,7 @@ _EXPORTS = {
     "hookspec": "drupe.markers",
     "new_id": "drupe.ids",
     "secret_scrubber": "drupe.secrets",
+    "scrubbed_logs": "drupe.secret_logs",
 }
 
 __all__ = [
@@ -95,6 +96,7 @@ __all__ = [
     "init_worker",
     "lazy_exports",
     "new_id",
+    "scrubbed_logs",
     "secret_scrubber",
     "worker_plugin_manager",
 ]
@@ -129,6 +131,7 @@ if TYPE_CHECKING:
     )
     from drupe.project import Project
     from drupe.run_request import RunRequest
+    from drupe.secret_logs import scrubbed_logs
     from drupe.secrets import SecretScrubber, secret_scrubber
     from drupe.session import (
         AbstractSession,

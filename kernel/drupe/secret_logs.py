@@ -22,17 +22,19 @@ open sessions count: their entries are removed at close, so 10,000
 sessions one after another leave nothing behind. A session dropped
 without ``close()`` keeps its (small) entry until the process ends.
 
-Not covered: attributes passed with ``extra=`` (set after the factory
-runs), records made in other processes (worker processes of a pool log
-through their own ``logging``), and text written to stderr without
-``logging``.
+Other processes have their own ``logging``: a worker process scrubs its
+records while a task runs inside `scrubbed_logs`, given the values with
+the task (the bundled parallel runner does). Not covered: attributes
+passed with ``extra=`` (set after the factory runs), and text written to
+stderr without ``logging``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from drupe.secrets import SecretScrubber
@@ -61,6 +63,23 @@ def withdraw(owner: object) -> None:
     with _lock:
         if _published.pop(id(owner), None) is not None:
             _refresh()
+
+
+@contextlib.contextmanager
+def scrubbed_logs(values: Iterable[Any]) -> Iterator[SecretScrubber]:
+    """Scrub ``values`` from this process's log records while the block runs.
+
+    For code that runs for a session away from it: a worker process's task
+    (the parallel runner sends the session's secret values with each node),
+    where no session of this process knows them.
+    """
+    scrubber = SecretScrubber(values)
+    owner = object()
+    publish(owner, scrubber)
+    try:
+        yield scrubber
+    finally:
+        withdraw(owner)
 
 
 def current() -> SecretScrubber:

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 def use(api_token, card_pin, die):
-    log.info("calling the API with %s (pin %s)", api_token, card_pin)
+    log.warning("calling the API with %s (pin %s)", api_token, card_pin)
     if die:
         os.kill(os.getpid(), signal.SIGKILL)  # only what was written before this stays
     return 1
@@ -87,14 +87,14 @@ def make_project(root: Path, backend: str) -> Path:
     )
 
 
-def drupe(cwd: Path, *args: str) -> Any:
+def drupe(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Any:
     return subprocess.run(
         [sys.executable, "-m", "drupe", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})},
     )
 
 
@@ -122,6 +122,40 @@ def test_logged_secrets_are_masked_in_the_terminal_and_the_store(
     assert "connecting with *** and ***" in done.stderr
     assert_hidden(done.stderr + done.stdout, TOKEN, PASSWORD, PIN)
     assert_hidden(stored_bytes(project), TOKEN, PASSWORD, PIN)
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "fork"])
+def test_a_worker_process_scrubs_its_log_lines_too(tmp_path: Path, start_method: str) -> None:
+    project = make_project(tmp_path / "vault", "sqlite")
+    done = drupe(
+        project,
+        "run",
+        "--runner",
+        "parallel",
+        "--params",
+        f"api_token={TOKEN},card_pin={PIN}",
+        env={"DRUPE_MP_CONTEXT": start_method},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "calling the API with *** (pin ***)" in done.stderr
+    assert_hidden(done.stderr + done.stdout, TOKEN, PASSWORD, PIN)
+
+
+def test_a_dask_worker_scrubs_its_log_lines_too(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "vault", "sqlite")
+    done = drupe(
+        project,
+        "run",
+        "--runner",
+        "dask",
+        "--runner-option",
+        "workers=1",
+        "--params",
+        f"api_token={TOKEN},card_pin={PIN}",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "calling the API with *** (pin ***)" in done.stderr
+    assert_hidden(done.stderr + done.stdout, TOKEN, PASSWORD, PIN)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "json"])
