@@ -42,8 +42,18 @@ class SecretScrubber:
         texts = {str(v) for v in values if v is not None and str(v) != ""}
         texts.discard(MASK)
         self._exact = frozenset(texts)
-        long_enough = sorted((t for t in texts if len(t) >= MIN_LENGTH), key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, long_enough))) if long_enough else None
+        # Compiled on first use: a scrubber made for a run that logs nothing costs no regex.
+        self._pattern: re.Pattern[str] | bool | None = False
+
+    def _compiled(self) -> re.Pattern[str] | None:
+        pattern = self._pattern
+        if pattern is False:
+            long_enough = sorted(
+                (t for t in self._exact if len(t) >= MIN_LENGTH), key=len, reverse=True
+            )
+            pattern = re.compile("|".join(map(re.escape, long_enough))) if long_enough else None
+            self._pattern = pattern  # two threads may both compile: the same pattern
+        return pattern  # type: ignore[return-value]
 
     def __bool__(self) -> bool:
         return bool(self._exact)
@@ -66,9 +76,10 @@ class SecretScrubber:
         """``text`` with every secret value in it replaced."""
         if text in self._exact:
             return MASK
-        if self._pattern is None or not text:
+        if not text:
             return text
-        return self._pattern.sub(MASK, text)
+        pattern = self._compiled()
+        return text if pattern is None else pattern.sub(MASK, text)
 
     def data(self, value: Any) -> Any:
         """A copy of JSON-like ``value`` with secrets replaced in every string (keys too)."""
