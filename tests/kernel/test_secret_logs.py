@@ -152,6 +152,16 @@ class Raises:
         if where == self.where:
             raise RuntimeError(f"{where} failed with {token}")
 
+    @drupe.hookimpl(tryfirst=True)
+    def load_settings(self) -> Any:
+        self._maybe("load_settings", TOKEN_A)
+        return None
+
+    @drupe.hookimpl
+    def after_session_created(self, session: drupe.AbstractSession) -> None:
+        params = getattr(session, "runtime_params", {})  # a ServiceSession has none
+        self._maybe("after_session_created", params.get("token"))
+
     @drupe.hookimpl
     def after_context_created(self, context: drupe.Context) -> None:
         self._maybe("after_context_created", context.runtime_params.get("token"))
@@ -166,7 +176,16 @@ class Raises:
         return None
 
 
-@pytest.mark.parametrize("where", ["after_context_created", "after_close", "create_config_loader"])
+@pytest.mark.parametrize(
+    "where",
+    [
+        "load_settings",
+        "after_session_created",
+        "create_config_loader",
+        "after_context_created",
+        "after_close",
+    ],
+)
 def test_errors_raised_outside_a_run_are_scrubbed(where: str) -> None:
     plugins = [TokenSecrets(), Raises(where), StaticConfig({}), FunctionExecutor(lambda c, r: {})]
     with pytest.raises(RuntimeError) as raised:
