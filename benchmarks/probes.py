@@ -201,6 +201,36 @@ def config_load(args: argparse.Namespace) -> dict[str, Any]:
     return {"value": bench_config.median_seconds(lambda: load(conf), args.count)}
 
 
+def config_load_cold(args: argparse.Namespace) -> dict[str, Any]:
+    """`config_load` with drupe's parsed-file cache off: every sample parses all 400 files.
+
+    drupe keeps what each file's bytes parsed to (``drupe.cached_parse``), so
+    the plain ``config`` figure measures repeated loads; this one measures a
+    first load. Kedro and a drupe without that cache behave the same in both.
+    """
+    import os
+
+    import bench_config
+
+    os.environ["DRUPE_NO_CACHE"] = "1"  # no disk copies
+    try:
+        from drupe.parse_cache import clear_memory
+    except ImportError:  # a drupe from before the cache
+
+        def clear_memory() -> None:
+            pass
+
+    conf = Path(args.path)
+    load = bench_config.kedro_parameters if args.kind == "kedro" else bench_config.drupe_parameters
+    load(conf)  # imports, not measured
+
+    def cold() -> None:
+        clear_memory()
+        load(conf)
+
+    return {"value": bench_config.median_seconds(cold, args.count)}
+
+
 def yaml_floor(args: argparse.Namespace) -> dict[str, Any]:
     """Median seconds to read and parse every file of the tree with libyaml, nothing else."""
     import bench_config
@@ -224,6 +254,7 @@ FIGURES: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "pool": pool_rate,
     "rss": rss,
     "config": config_load,
+    "config-cold": config_load_cold,
     "yaml-floor": yaml_floor,
 }
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
-
-import attrs
+from typing import Any, NamedTuple
 
 import drupe
 from drupe_config.secrets import DEFAULT_SECRET_KEY_PATTERN
@@ -72,16 +70,15 @@ def _fail(message: str) -> drupe.ConfigError:
     return drupe.ConfigError(f"CONFIG_LOADER_ARGS: {message}")
 
 
-@attrs.frozen
-class LoaderOptions:
+class LoaderOptions(NamedTuple):
     """The validated options of one loader."""
 
     base_env: str = "base"
     default_run_env: str = "local"
     config_patterns: Mapping[str, tuple[str, ...]] = DEFAULT_CONFIG_PATTERNS
-    merge_strategy: Mapping[str, str] = attrs.field(factory=dict)
+    merge_strategy: Mapping[str, str] = MappingProxyType({})
     strict_runtime_params: bool = False
-    custom_resolvers: Mapping[str, Callable[..., Any]] = attrs.field(factory=dict)
+    custom_resolvers: Mapping[str, Callable[..., Any]] = MappingProxyType({})
 
     @classmethod
     def from_args(cls, args: Any) -> LoaderOptions:

@@ -11,9 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import attrs
+from typing import Any, NamedTuple
 
 import drupe
 
@@ -60,8 +58,7 @@ DECLARATION = {
 }
 
 
-@attrs.frozen
-class StoreOptions:
+class StoreOptions(NamedTuple):
     """The validated `SESSION_STORE_ARGS` of one project.
 
     ``path`` is ``None`` when it cannot be placed: no project root and no

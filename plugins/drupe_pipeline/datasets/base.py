@@ -11,9 +11,7 @@ bare ``KeyError`` from deep inside a runner.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
-
-import attrs
+from typing import Any, ClassVar, NamedTuple
 
 import drupe
 
@@ -22,8 +20,7 @@ class DatasetError(drupe.RunError):
     """A dataset could not be created, loaded or saved."""
 
 
-@attrs.frozen
-class Version:
+class Version(NamedTuple):
     """Which version a versioned dataset loads (``None``: the newest) and saves under."""
 
     load: str | None = None
