@@ -70,7 +70,7 @@ def list_command(state: CliState, /, limit: int, status: str | None, as_json: bo
         records = history.iter_sessions(limit=limit, status=status)
         first = list(itertools.islice(records, TABLE_CHUNK))
         if not first:
-            click.echo("no sessions recorded" + (f" with status {status}" if status else ""))
+            click.echo(f"no sessions with status {status}" if status else "no sessions yet")
             return
         widths = _widths(first)
         click.echo(_table(first, widths))
