@@ -63,12 +63,21 @@ def _block_statement(page: Path, lines_before: int, body: str) -> str:
     return run if MAIN_GUARD_RE.search(body) else f"if __name__ == '__main__': {run}"
 
 
+#: Pages whose snippets take seconds (Dask clusters, many `drupe run`s): started first.
+SLOW_PAGES = {"runners.md": 20, "catalog.md": 6, "store.md": 4, "project.md": 4}
+
 DOC_FILES = [
-    path for path in sorted((ROOT / "docs").rglob("*.md")) if any(s for s in snippets(path))
+    pytest.param(
+        path,
+        id=str(path.relative_to(ROOT)),
+        marks=[pytest.mark.slow(seconds=SLOW_PAGES[path.name])] if path.name in SLOW_PAGES else [],
+    )
+    for path in sorted((ROOT / "docs").rglob("*.md"))
+    if any(s for s in snippets(path))
 ]
 
 
-@pytest.mark.parametrize("doc", DOC_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("doc", DOC_FILES)
 def test_doc_snippets_run(doc: Path, tmp_path: Path) -> None:
     script, commands = snippets(doc)
     match = CWD_RE.search(doc.read_text(encoding="utf-8"))

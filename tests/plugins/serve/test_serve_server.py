@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from serve_helpers import expected_greeting, hello_copy
 
 from drupe_serve.run_records import RUN_VIEW_FIELDS
@@ -26,6 +27,7 @@ CLIENTS = 32
 REQUESTS_PER_CLIENT = 100
 
 
+@pytest.mark.slow(seconds=15)
 def test_32_concurrent_clients_get_only_their_own_answers(start_server: Any) -> None:
     server = start_server("--worker-threads", "8", "--max-in-flight", "64")
     session_id = httpx.get(f"{server.base_url}/health").json()["session_id"]
@@ -66,6 +68,7 @@ def test_32_concurrent_clients_get_only_their_own_answers(start_server: Any) -> 
     assert {run["status"] for run in stored["runs"]} == {"succeeded"}
 
 
+@pytest.mark.slow(seconds=4)
 def test_the_real_server_answers_each_error_status(start_server: Any) -> None:
     server = start_server("--worker-threads", "2", "--max-in-flight", "1")
     with server.client() as http:
@@ -117,6 +120,7 @@ def test_the_real_server_answers_each_error_status(start_server: Any) -> None:
     assert failed.json()["run_id"] in server.log.read_text()
 
 
+@pytest.mark.slow(seconds=5)
 def test_sigterm_during_load_loses_no_accepted_run(start_server: Any) -> None:
     server = start_server("--worker-threads", "4", "--max-in-flight", "64")
     session_id = httpx.get(f"{server.base_url}/health").json()["session_id"]

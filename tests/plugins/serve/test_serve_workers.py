@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from serve_helpers import expected_greeting
 
 CLIENTS = 64
 REQUESTS_PER_CLIENT = 50
 
 
+@pytest.mark.slow(seconds=15)
 def test_two_workers_answer_64_clients_correctly_and_record_every_run_once(
     start_server: Any,
 ) -> None:
