@@ -231,26 +231,6 @@ def open_store(project: Project | None, settings: Any) -> SessionStore | None:
     """
 
 
-@hookspec(firstresult=True)
-def get_pipelines(session: AbstractSession) -> Mapping[str, Any] | None:
-    """Return the session's pipelines by name (``"__default__"`` included), or ``None``.
-
-    Answered by the bundled ``pipeline`` plugin from the project's pipeline
-    registry. For tools that show or explore a project (the notebook
-    extension, completions) without importing the plugin that owns pipelines.
-    """
-
-
-@hookspec(firstresult=True)
-def get_catalog(session: AbstractSession, context: Context) -> Any:
-    """Return a data catalog built from ``context``'s configuration, or ``None``.
-
-    Answered by the bundled ``pipeline`` plugin. The catalog is fresh (not
-    the one of any run) and offers at least ``load(name)``, ``save(name,
-    data)``, ``exists(name)`` and ``names()``.
-    """
-
-
 # --------------------------------------------------------------------------
 # Collected hooks
 # --------------------------------------------------------------------------
@@ -292,6 +272,25 @@ def run_options() -> Sequence[Any] | None:
     """
 
 
+@hookspec
+def complete_option(
+    command: str, option: str, incomplete: str, project_path: Path | None
+) -> Iterable[str] | None:
+    """Return the values the shell may offer for a kernel option of a ``drupe`` command.
+
+    Asked when the shell completes the value of an option the kernel owns
+    but whose values a plugin knows: ``drupe run --env`` (``command`` is
+    ``"run"``, ``option`` the parameter name ``"env"``). ``incomplete`` is
+    what was typed so far, ``project_path`` the ``--project`` given
+    (``None``: the current folder). The bundled ``config`` plugin answers
+    ``env`` with the folders of the project's ``conf/`` other than
+    ``base``. Return candidates (the kernel keeps those that start with
+    what was typed), or ``None``. Be quick and quiet; an exception completes
+    nothing. Options a plugin contributes complete through their own
+    ``shell_complete=`` callback instead.
+    """
+
+
 @hookspec(historic=True)
 def add_hookspecs(plugin_manager: pluggy.PluginManager) -> None:
     """Register a plugin's own hook specifications.
@@ -319,5 +318,9 @@ def run_summary(
     every entry is a JSON-friendly mapping with a ``"name"``: the bundled
     ``pipeline`` plugin returns ``{"saved": [{"name": "model", "path": ...,
     "version": ...}]}``. ``drupe run --json`` includes the sections as they
-    are; the text summary prints one line per entry.
+    are; the text summary prints one line per entry, ``section name -> path
+    (version v)`` followed by the entry's other keys as ``key=value``
+    (``path`` and ``version`` are optional; ``type`` and ``file`` are shown
+    only in the JSON). The kernel prints the lines and knows nothing of
+    what they mean.
     """

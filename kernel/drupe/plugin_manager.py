@@ -45,8 +45,6 @@ BUNDLED_PROVIDERS: Mapping[str, str] = {
     "create_config_loader": "config",
     "execute_run": "pipeline",
     "open_store": "store",
-    "get_pipelines": "pipeline",
-    "get_catalog": "pipeline",
 }
 
 
@@ -625,10 +623,20 @@ class PluginManager(pluggy.PluginManager):
         """Call a hook through ``self.hook`` (so tracing sees it), naming the source of a failure.
 
         An exception an implementation raises propagates unchanged, marked
-        with the plugin and hook it came from (`attribute`).
+        with the plugin and hook it came from (`attribute`). A hook that no
+        enabled plugin specifies (the plugin that adds it is disabled) raises
+        `MissingProviderError` naming it.
         """
+        caller = getattr(self.hook, hook_name, None)
+        if caller is None or not caller.has_spec():
+            disabled = ", ".join(self.disabled_names()) or "none"
+            raise MissingProviderError(
+                f"no enabled plugin specifies the hook {hook_name}: is the plugin that adds "
+                f"it disabled? (disabled plugins: {disabled})",
+                hook=hook_name,
+            )
         try:
-            return getattr(self.hook, hook_name)(**kwargs)
+            return caller(**kwargs)
         except Exception as exc:
             self.attribute(exc, hook_name)
             raise

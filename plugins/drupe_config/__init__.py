@@ -3,8 +3,9 @@
 Its entry point names `ConfigPlugin` (one instance per session). It answers
 ``create_config_loader`` (as ``trylast``: any other plugin that
 answers wins) with a `ConfigLoader`, adds the ``config_resolvers`` hook for
-plugins that contribute interpolation resolvers, and declares the settings
-it reads (``CONF_SOURCE``, ``CONFIG_LOADER_ARGS``).
+plugins that contribute interpolation resolvers, declares the settings it
+reads (``CONF_SOURCE``, ``CONFIG_LOADER_ARGS``) and completes ``drupe run
+--env`` in the shell (``complete_option``).
 
 This module stays cheap to import (``drupe --help`` imports every enabled
 plugin): the loader, PyYAML and the rest load on first use.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -105,6 +107,15 @@ class ConfigPlugin:
         except drupe.ConfigError:
             return  # creating the loader reports the bad option, with its message
         spec.env = options.default_run_env
+
+    @drupe.hookimpl
+    def complete_option(self, option: str, project_path: Path | None) -> list[str] | None:
+        """``drupe run --env``: the project's environments (`drupe_config.completion`)."""
+        if option != "env":
+            return None
+        from drupe_config.completion import env_names
+
+        return env_names(project_path)
 
     @drupe.hookimpl
     def secret_values(self, context: drupe.Context) -> list[Any]:

@@ -18,8 +18,9 @@ finds the project from the working folder and defines ``session``,
 Entry point ``ipython`` in the ``drupe.plugins`` group (`IPythonPlugin`):
 the plugin answers no session hook, so sessions outside IPython never import
 IPython; being registered, it is listed by ``drupe info`` with its version.
-It talks to the pipeline plugin only through the kernel's ``get_pipelines``
-and ``get_catalog`` hooks.
+It talks to the pipeline plugin only through the ``get_pipelines`` and
+``get_catalog`` hooks that plugin specifies, called by name: with the
+pipeline plugin disabled they do not exist, and the notebook says so.
 """
 
 from __future__ import annotations

@@ -114,14 +114,21 @@ class DrupeNotebook:
         self._push(self.namespace())
 
     def _ask(self, label: str, hook_name: str, **kwargs: Any) -> Any:
-        """A provider hook's answer, or ``None`` with a note saying why it is missing."""
+        """A provider hook's answer, or ``None`` with a note saying why it is missing.
+
+        The hooks are the pipeline plugin's own: with that plugin disabled
+        they do not exist, and the call says so (`drupe.MissingProviderError`
+        for ``hook_name`` itself, raised by no plugin).
+        """
         assert self.session is not None
-        caller = getattr(self.session.plugin_manager.hook, hook_name)
         try:
-            answer = caller(**kwargs)
+            answer = self.session.plugin_manager.call(hook_name, **kwargs)
         except drupe.DrupeError as exc:
-            self.notes.append(f"{label} unavailable: {exc}")
-            return None
+            unspecified = isinstance(exc, drupe.MissingProviderError) and exc.plugin is None
+            if not (unspecified and exc.hook == hook_name):
+                self.notes.append(f"{label} unavailable: {exc}")
+                return None
+            answer = None
         if answer is None:
             self.notes.append(
                 f"{label} unavailable: no plugin answers {hook_name} "

@@ -4,9 +4,11 @@ Entry point ``pipeline`` in the ``drupe.plugins`` group. Its
 entry point names `PipelinePlugin`, of which the kernel builds one instance
 per session. It answers ``execute_run`` (what ``session.run()`` and ``drupe
 run`` do) and ``validate_selection`` (`RunSelection`: what ``run()``'s
-keyword arguments mean), contributes the selection flags of ``drupe run``,
-adds the node, dataset and pipeline hooks (`drupe_pipeline.hookspecs`,
-``register_pipelines`` among them) and the ``drupe pipelines`` command.
+keyword arguments mean), contributes the selection flags of ``drupe run``
+(their values complete in the shell: `drupe_pipeline.completion`), adds the
+node, dataset and pipeline hooks (`drupe_pipeline.hookspecs`:
+``register_pipelines``, and ``get_pipelines`` / ``get_catalog`` for tools
+that explore a project) and the ``drupe pipelines`` command.
 
 Public API, importable from here::
 

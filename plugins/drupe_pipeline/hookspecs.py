@@ -1,4 +1,4 @@
-"""Node, dataset and pipeline hooks: the pipeline plugin's part of the plugin author's reference.
+"""Node, dataset, pipeline and catalog hooks: the pipeline plugin's part of the hook reference.
 
 The ``pipeline`` plugin adds these specifications through ``add_hookspecs``,
 so any plugin (or a project's ``settings.HOOKS``) may implement them. A
@@ -64,6 +64,31 @@ def register_pipelines(session: drupe.AbstractSession) -> Mapping[str, Any] | No
     taking no argument that return one (built when first run). Called once
     per session; its runs share the answer. ``drupe serve`` asks it for the
     pipeline names a client may run.
+    """
+
+
+@drupe.hookspec(firstresult=True)
+def get_pipelines(session: drupe.AbstractSession) -> Mapping[str, Any] | None:
+    """Return the session's pipelines by name (``"__default__"`` included), or ``None``.
+
+    The pipeline plugin answers last (``trylast``) with the pipelines of
+    ``register_pipelines``, built (functions called). For tools that show or
+    explore a project (the notebook extension, shell completion) without
+    importing this plugin. Call it by name,
+    ``session.plugin_manager.call("get_pipelines", session=session)``: when
+    the pipeline plugin is disabled the hook does not exist and that call
+    raises `drupe.MissingProviderError` naming it.
+    """
+
+
+@drupe.hookspec(firstresult=True)
+def get_catalog(session: drupe.AbstractSession, context: drupe.Context) -> Any:
+    """Return a data catalog built from ``context``'s configuration, or ``None``.
+
+    The pipeline plugin answers last (``trylast``). The catalog is fresh (not
+    the one of any run) and offers at least ``load(name)``, ``save(name,
+    data)``, ``exists(name)`` and ``names()``. Called by name, like
+    `get_pipelines`.
     """
 
 

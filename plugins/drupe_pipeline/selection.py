@@ -23,8 +23,11 @@ from drupe_pipeline.errors import SelectionError
 ALIASES = {"pipeline_name": "pipeline_names", "pipelines": "pipeline_names", "is_async": "async_io"}
 
 
-def _flags(*decls: str, help: str, kind: str = "names") -> dict[str, Any]:
-    return {"flags": decls, "help": help, "kind": kind}
+def _flags(
+    *decls: str, help: str, kind: str = "names", complete: str | None = None
+) -> dict[str, Any]:
+    """A field's flags, help, value kind and what completes its values in the shell."""
+    return {"flags": decls, "help": help, "kind": kind, "complete": complete}
 
 
 def _names(field: str, value: Any) -> tuple[str, ...]:
@@ -109,32 +112,54 @@ class RunSelection:
     pipeline_names: tuple[str, ...] = attrs.field(
         default=(),
         metadata=_flags(
-            "--pipelines", "--pipeline", help="Pipelines to run (default: __default__)."
+            "--pipelines",
+            "--pipeline",
+            help="Pipelines to run (default: __default__).",
+            complete="pipelines",
         ),
     )
     tags: tuple[str, ...] = attrs.field(
-        default=(), metadata=_flags("--tags", "-t", help="Run only nodes with any of these tags.")
+        default=(),
+        metadata=_flags(
+            "--tags", "-t", help="Run only nodes with any of these tags.", complete="tags"
+        ),
     )
     node_names: tuple[str, ...] = attrs.field(
-        default=(), metadata=_flags("--nodes", "-n", help="Run only these nodes.")
+        default=(),
+        metadata=_flags("--nodes", "-n", help="Run only these nodes.", complete="nodes"),
     )
     from_nodes: tuple[str, ...] = attrs.field(
-        default=(), metadata=_flags("--from-nodes", help="Run from these nodes downstream.")
+        default=(),
+        metadata=_flags("--from-nodes", help="Run from these nodes downstream.", complete="nodes"),
     )
     to_nodes: tuple[str, ...] = attrs.field(
-        default=(), metadata=_flags("--to-nodes", help="Run up to these nodes.")
+        default=(),
+        metadata=_flags("--to-nodes", help="Run up to these nodes.", complete="nodes"),
     )
     from_inputs: tuple[str, ...] = attrs.field(
         default=(),
-        metadata=_flags("--from-inputs", help="Run from the nodes that consume these datasets."),
+        metadata=_flags(
+            "--from-inputs",
+            help="Run from the nodes that consume these datasets.",
+            complete="datasets",
+        ),
     )
     to_outputs: tuple[str, ...] = attrs.field(
         default=(),
-        metadata=_flags("--to-outputs", help="Run up to the nodes that produce these datasets."),
+        metadata=_flags(
+            "--to-outputs",
+            help="Run up to the nodes that produce these datasets.",
+            complete="datasets",
+        ),
     )
     namespaces: tuple[str, ...] = attrs.field(
         default=(),
-        metadata=_flags("--namespaces", "--namespace", help="Run only nodes in these namespaces."),
+        metadata=_flags(
+            "--namespaces",
+            "--namespace",
+            help="Run only nodes in these namespaces.",
+            complete="namespaces",
+        ),
     )
     load_versions: Mapping[str, str] = attrs.field(
         factory=dict,
@@ -142,6 +167,7 @@ class RunSelection:
             "--load-versions",
             help="dataset:version to load a specific version (comma-separated, repeatable).",
             kind="versions",
+            complete="versions",
         ),
     )
     runner: Any = attrs.field(
@@ -151,6 +177,7 @@ class RunSelection:
             "-r",
             help="sequential, thread, parallel, a runner a plugin adds (dask) or a dotted path.",
             kind="runner",
+            complete="runners",
         ),
     )
     runner_options: Mapping[str, Any] = attrs.field(
@@ -232,37 +259,68 @@ _EVERYTHING = RunSelection()
 def run_options() -> list[Any]:
     """The ``drupe run`` flags, one per `RunSelection` field, built from its metadata.
 
-    List flags take comma-separated values and may be repeated. Kedro's
+    List flags take comma-separated values and may be repeated; the shell
+    completes their values (`drupe_pipeline.completion`). Kedro's
     ``--config run.yml`` and a ``-p`` that names ``--pipeline`` follow
     (`drupe_pipeline.run_flags`).
     """
     import click
 
-    from drupe.cli import load_versions_callback, split_names
+    from drupe.cli import split_names
 
     options: list[Any] = []
     for field in attrs.fields(RunSelection):
         meta = field.metadata
         decls = [*meta["flags"], field.name]
         kind = meta["kind"]
+        common: dict[str, Any] = {"help": meta["help"]}
+        if meta["complete"] is not None:
+            common["shell_complete"] = _completer(meta["complete"])
         if kind == "names":
-            option = click.Option(decls, multiple=True, callback=split_names, help=meta["help"])
+            option = click.Option(decls, multiple=True, callback=split_names, **common)
         elif kind == "versions":
-            option = click.Option(
-                decls, multiple=True, callback=load_versions_callback, help=meta["help"]
-            )
+            option = click.Option(decls, multiple=True, callback=_versions_callback, **common)
         elif kind == "options":
-            option = click.Option(
-                decls, multiple=True, callback=_options_callback, help=meta["help"]
-            )
+            option = click.Option(decls, multiple=True, callback=_options_callback, **common)
         elif kind == "flag":
-            option = click.Option(decls, is_flag=True, help=meta["help"])
+            option = click.Option(decls, is_flag=True, **common)
         else:
-            option = click.Option(decls, default=None, help=meta["help"])
+            option = click.Option(decls, default=None, **common)
         options.append(option)
     from drupe_pipeline.run_flags import kedro_run_options
 
     return [*options, *kedro_run_options()]
+
+
+def _completer(what: str) -> Any:
+    """A ``shell_complete`` callback for ``what``, loading the completers when the shell asks."""
+
+    def complete(ctx: Any, param: Any, incomplete: str) -> Any:
+        from drupe_pipeline.completion import complete as complete_values
+
+        return complete_values(what, ctx, param, incomplete)
+
+    return complete
+
+
+def _versions_callback(ctx: Any, param: Any, value: tuple[str, ...]) -> dict[str, str]:
+    """``--load-versions dataset:version[,dataset:version]`` (repeatable) -> a dict."""
+    import click
+
+    from drupe.cli import split_names
+
+    versions: dict[str, str] = {}
+    for item in split_names(ctx, param, value):
+        name, sep, version = item.partition(":")
+        if not sep or not name.strip() or not version.strip():
+            raise click.BadParameter(
+                f"{item!r} is not dataset:version (e.g. --load-versions "
+                f"model:2026-11-25T16.05.05.123456Z-3fa9c01b7e)",
+                ctx,
+                param,
+            )
+        versions[name.strip()] = version.strip()
+    return versions
 
 
 def _options_callback(ctx: Any, param: Any, values: tuple[str, ...]) -> dict[str, str]:

@@ -1,4 +1,9 @@
-"""Shell completion completes values (pipelines, nodes, tags, datasets, envs, session ids)."""
+"""Shell completion completes values (pipelines, nodes, tags, datasets, envs, session ids).
+
+Each from the plugin that owns the option: the pipeline plugin its selection
+flags, the config plugin ``--env`` (a kernel option, through ``complete_option``),
+the store plugin the session ids.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from drupe.testing import write_project
+from drupe.testing import write_distribution, write_project
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def complete(cwd: Path, line: str) -> list[str]:
+def complete(cwd: Path, line: str, env: dict[str, str] | None = None) -> list[str]:
     """What bash would offer for ``line`` (click's bash protocol: ``type,value`` lines)."""
     words = line.split(" ")
     done = subprocess.run(
@@ -23,6 +28,7 @@ def complete(cwd: Path, line: str) -> list[str]:
         cwd=cwd,
         env={
             **os.environ,
+            **(env or {}),
             "_DRUPE_COMPLETE": "bash_complete",
             "COMP_WORDS": line,
             "COMP_CWORD": str(len(words) - 1),
@@ -53,6 +59,34 @@ def test_run_flags_complete_the_projects_names(hello: Path) -> None:
     assert complete(hello, "drupe run --env ") == ["local"]
     assert complete(hello, "drupe run --runner th") == ["thread"]
     assert not (hello / ".drupe").exists()  # completing records no session
+
+
+def test_each_plugin_completes_the_values_of_the_options_it_owns(
+    hello: Path, tmp_path: Path
+) -> None:
+    # --env is the kernel's option; its values are the config plugin's knowledge.
+    assert complete(hello, "drupe -p no:config run --env ") == []
+    assert complete(hello, "drupe -p no:pipeline run --env ") == ["local"]
+    # Without the pipeline plugin there is no selection flag to complete.
+    assert "--nodes" not in complete(hello, "drupe -p no:pipeline run --")
+    site = write_distribution(
+        tmp_path / "site",
+        "drupe-more-envs",
+        plugins={"moreenvs": "drupe_more_envs:MoreEnvs"},
+        modules={
+            "drupe_more_envs.py": (
+                "import drupe\n"
+                "class MoreEnvs:\n"
+                "    @drupe.hookimpl\n"
+                "    def complete_option(self, command, option):\n"
+                "        wanted = (command, option) == ('run', 'env')\n"
+                "        return ['staging', 'prod'] if wanted else None\n"
+            )
+        },
+    )
+    more = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    assert complete(hello, "drupe run --env ", more) == ["local", "prod", "staging"]
+    assert complete(hello, "drupe run --env st", more) == ["staging"]
 
 
 def test_session_ids_complete_for_show_and_rerun(hello: Path) -> None:

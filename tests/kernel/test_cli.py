@@ -108,6 +108,10 @@ def test_info_says_who_answers_each_provider_hook_and_where_the_store_is(
     without = drupe("-p", "no:store", "info", cwd=project).stdout
     assert "session store: none (sessions are not recorded)" in without
     assert "open_store            nobody" in without
+    # get_pipelines is the pipeline plugin's own hook: listed while that plugin is enabled.
+    no_pipeline = json.loads(drupe("-p", "no:pipeline", "info", "--json", cwd=project).stdout)
+    assert "get_pipelines" not in no_pipeline["providers"]
+    assert no_pipeline["providers"]["create_config_loader"] == ["config"]
 
 
 def test_broken_plugin_fails_with_one_line_and_can_be_disabled(tmp_path: Path) -> None:
@@ -160,11 +164,6 @@ def test_malformed_params_exit_2_showing_the_fragment(
     done = drupe("run", "--params", flag, cwd=tmp_path)
     assert done.returncode == 2
     assert shown in done.stderr and "--params" in done.stderr
-
-
-def test_bad_load_versions_exit_2(tmp_path: Path) -> None:
-    done = drupe("run", "--load-versions", "model", cwd=tmp_path)
-    assert done.returncode == 2 and "dataset:version" in done.stderr
 
 
 def test_only_no_prefix_is_accepted_for_p(tmp_path: Path) -> None:

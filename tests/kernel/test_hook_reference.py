@@ -17,7 +17,14 @@ def test_every_kernel_hookspec_is_in_the_reference_with_a_docstring() -> None:
         for name, func in inspect.getmembers(hookspecs, inspect.isfunction)
         if hasattr(func, "drupe_spec")
     ]
-    assert len(specs) == 22  # 8 lifecycle, 9 provider, 5 collected
+    assert len(specs) == 21  # 8 lifecycle, 7 provider, 6 collected
     for name, func in specs:
         assert f"`{name}" in text, f"docs/hooks.md does not mention {name}"
         assert func.__doc__ and len(func.__doc__.strip()) > 40, f"{name} needs a docstring"
+
+
+def test_the_kernel_specifies_no_pipeline_or_catalog_hook() -> None:
+    """Pipelines and catalogs are the pipeline plugin's concepts: its own specs name them."""
+    names = {name for name in vars(hookspecs) if hasattr(getattr(hookspecs, name), "drupe_spec")}
+    assert not {"get_pipelines", "get_catalog"} & names
+    assert not [name for name in names if "pipeline" in name or "catalog" in name]

@@ -64,5 +64,7 @@ def test_help_lists_plugin_commands_without_importing_their_modules(tmp_path) ->
         "drupe_ipython.magics",
         "drupe.cli.summary",
         "drupe.cli.completion",
+        "drupe_pipeline.completion",
+        "drupe_config.completion",
     ):
         assert heavy not in loaded, f"drupe --help imported {heavy}"

@@ -238,6 +238,24 @@ def test_add_hookspecs_is_historic_for_plugins_registered_late() -> None:
         assert manager.hook.my_extra_hook.has_spec()
 
 
+class AnswersAnOptionalHook:
+    """Implements a hook that only another (absent) plugin would specify."""
+
+    @drupe.hookimpl(optionalhook=True)
+    def my_extra_hook(self, value: int) -> int:
+        return value
+
+
+def test_calling_a_hook_no_enabled_plugin_specifies_names_it() -> None:
+    with embedded(AnswersAnOptionalHook()) as session:
+        manager = session.plugin_manager
+        for name in ("my_extra_hook", "never_specified"):
+            with pytest.raises(drupe.MissingProviderError, match=f"specifies the hook {name}"):
+                manager.call(name, value=1)
+        manager.register_plugin(AddsSpecs(), name="late")  # now someone specifies it
+        assert manager.call("my_extra_hook", value=2) == [2]
+
+
 def test_hook_recorder_detaches_with_undo() -> None:
     recorder = HookRecorder()
     with embedded(FunctionExecutor(_echo), recorder) as session:

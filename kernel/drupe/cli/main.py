@@ -164,10 +164,6 @@ class RunCommand(click.Command):
         extra: list[click.Parameter] | None = ctx.meta.get("drupe.run_options")
         if extra is None:
             extra = ctx.meta["drupe.run_options"] = self._plugin_options(ctx)
-        if ctx.resilient_parsing:  # the shell asks for completions: complete values too
-            from drupe.cli.completion import attach_value_completion
-
-            attach_value_completion([*params, *extra])
         return [*params[:-1], *extra, params[-1]] if params else extra
 
     def _plugin_options(self, ctx: click.Context) -> list[click.Parameter]:
@@ -201,6 +197,13 @@ class RunCommand(click.Command):
                 taken.add(option.name)
                 options.append(option)
         return options
+
+
+def _values_from_plugins(ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
+    """Shell completion of a kernel option whose values a plugin knows (``complete_option``)."""
+    from drupe.cli.completion import complete_from_plugins
+
+    return complete_from_plugins(ctx, param, incomplete)
 
 
 def _given(ctx: click.Context, values: dict[str, Any]) -> dict[str, Any]:
@@ -395,7 +398,13 @@ def info(state: CliState, /, as_json: bool) -> None:
     callback=params_callback,
     help="Runtime parameters: key=value,nested.key=value (quote values with commas).",
 )
-@click.option("--env", "-e", default=None, help="Configuration environment.")
+@click.option(
+    "--env",
+    "-e",
+    default=None,
+    shell_complete=_values_from_plugins,
+    help="Configuration environment.",
+)
 @click.option("--conf-source", default=None, help="Configuration folder or archive.")
 @click.option("--run-id", default=None, help="Use this run id instead of a generated one.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's result as JSON.")

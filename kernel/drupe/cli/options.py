@@ -39,21 +39,3 @@ def params_callback(
         except UsageError as exc:
             raise click.BadParameter(str(exc).removeprefix("--params: "), ctx, param) from exc
     return result
-
-
-def load_versions_callback(
-    ctx: click.Context, param: click.Parameter, value: Sequence[str]
-) -> dict[str, str]:
-    """Callback for ``--load-versions dataset:version[,dataset:version]``."""
-    versions: dict[str, str] = {}
-    for item in split_names(ctx, param, value):
-        name, sep, version = item.partition(":")
-        if not sep or not name.strip() or not version.strip():
-            raise click.BadParameter(
-                f"{item!r} is not dataset:version (e.g. --load-versions "
-                f"model:2026-11-25T16.05.05.123456Z-3fa9c01b7e)",
-                ctx,
-                param,
-            )
-        versions[name.strip()] = version.strip()
-    return versions

@@ -1,7 +1,8 @@
 """What ``drupe run`` tells the user once the run is over.
 
-On success: the datasets saved (with path and version, from the plugins'
-``run_summary`` hook), the free outputs' values (short reprs) and the run's
+On success: what the plugins report through the ``run_summary`` hook (the
+pipeline plugin: the datasets saved, with path and version; the kernel only
+prints the entries), the free outputs' values (short reprs) and the run's
 duration. On failure: the error, the file and line of the user's code that
 raised, and the exact ``drupe sessions show ID`` command for the traceback.
 

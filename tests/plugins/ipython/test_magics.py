@@ -225,6 +225,27 @@ def test_no_project_and_a_broken_settings_are_one_line(
     assert "session" not in shell.user_ns
 
 
+def test_without_the_pipeline_plugin_the_notebook_says_why_catalog_and_pipelines_are_missing(
+    hello: Path,
+    shell: InteractiveShell,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DRUPE_DISABLE_PLUGINS", "pipeline")
+    shell.run_line_magic("load_ext", "drupe_ipython")
+    ns = shell.user_ns
+    assert ns["params"]["name"] == "drupe"
+    assert ns["catalog"] is None and ns["pipelines"] is None
+    err = capsys.readouterr().err
+    for label, hook in (("catalog", "get_catalog"), ("pipelines", "get_pipelines")):
+        assert (
+            f"drupe: {label} unavailable: no plugin answers {hook} "
+            f"(is the bundled 'pipeline' plugin disabled?)"
+        ) in err
+    shell.run_line_magic("load_node", "shout")
+    assert "%load_node needs the catalog, which is unavailable" in capsys.readouterr().err
+
+
 def test_unload_closes_the_session_and_records_it(hello: Path, shell: InteractiveShell) -> None:
     shell.run_line_magic("load_ext", "drupe_ipython")
     session = shell.user_ns["session"]

@@ -152,6 +152,11 @@ def test_load_versions_reads_the_version_asked_for(spaceflights: Path) -> None:
     assert ran(done) == ["active_modelling.evaluate_model"]
 
 
+def test_bad_load_versions_exit_2(tmp_path: Path) -> None:
+    done = drupe(tmp_path, "run", "--load-versions", "model", ok=False)
+    assert done.returncode == 2 and "dataset:version" in done.stderr
+
+
 @pytest.mark.parametrize("runner", ["thread", "parallel", "drupe_pipeline.ThreadRunner"])
 def test_runner_flag(tmp_path: Path, runner: str) -> None:
     root = _copy("spaceflights", tmp_path)

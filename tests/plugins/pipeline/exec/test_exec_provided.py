@@ -5,25 +5,38 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import drupe
+import drupe_pipeline.hookspecs
 
 
-def test_pipelines_and_catalog_are_provided_through_kernel_hooks(exec_project: Path) -> None:
+def test_pipelines_and_catalog_are_provided_through_the_plugins_own_hooks(
+    exec_project: Path,
+) -> None:
+    assert hasattr(drupe_pipeline.hookspecs.get_pipelines, "drupe_spec")
+    assert hasattr(drupe_pipeline.hookspecs.get_catalog, "drupe_spec")
     with drupe.Session.create(project_path=exec_project, save_on_close=False) as session:
-        hook = session.plugin_manager.hook
-        pipelines = hook.get_pipelines(session=session)
+        manager = session.plugin_manager
+        pipelines = manager.call("get_pipelines", session=session)
         assert sorted(pipelines) == ["__default__", "adding", "failing"]
         assert {n.name for n in pipelines["adding"].nodes} == {"double_a", "double_b", "add"}
-        catalog = hook.get_catalog(session=session, context=session.load_context())
+        catalog = manager.call("get_catalog", session=session, context=session.load_context())
         assert catalog.load("params:start") == session.load_context().params["start"]
         assert "saved_first" in catalog.names()
 
 
-def test_without_the_pipeline_plugin_nobody_answers(exec_project: Path) -> None:
+def test_without_the_pipeline_plugin_the_hooks_do_not_exist_and_the_call_says_so(
+    exec_project: Path,
+) -> None:
     with drupe.Session.create(
         project_path=exec_project, save_on_close=False, disable_plugins=["pipeline"]
     ) as session:
-        assert session.plugin_manager.hook.get_pipelines(session=session) is None
+        with pytest.raises(drupe.MissingProviderError) as raised:
+            session.plugin_manager.call("get_pipelines", session=session)
+        assert raised.value.hook == "get_pipelines"
+        assert "get_pipelines" in str(raised.value)
+        assert "disabled plugins: pipeline" in str(raised.value)
 
 
 def test_run_summary_lists_each_persisted_dataset_saved_once(exec_project: Path) -> None:
