@@ -11,6 +11,10 @@ cache (``DRUPE_CACHE_DIR``) and IPython's and Jupyter's folders at one
 temporary folder per test process (each pytest-xdist worker has its own),
 removed when the process ends. Subprocesses inherit the variables.
 
+``-n auto`` starts one pytest-xdist worker more than there are cores: many
+tests spend seconds waiting (on a server's timeout, a sleeping node, a
+signal's effect), and the extra worker runs other tests meanwhile.
+
 Slow tests start first: a test marked ``@pytest.mark.slow(seconds=N)`` (about
 N seconds on a 2-core machine) runs before the unmarked ones, the slowest
 first. pytest-xdist hands each worker a slice of the collection and lets idle
@@ -66,6 +70,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _scratch_key = pytest.StashKey[Path]()
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: the cores plus one (``PYTEST_XDIST_AUTO_NUM_WORKERS`` still decides)."""
+    chosen = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS", "").strip()
+    if chosen.isdigit():
+        return int(chosen)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (cores or 1) + 1
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
