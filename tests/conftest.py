@@ -81,9 +81,31 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return (cores or 1) + 1
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow tests first, slowest first; the others keep their order (a stable sort)."""
-    items.sort(key=lambda item: -_expected_seconds(item))
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every worker's first tests are its share of the slow ones, slowest first.
+
+    pytest-xdist (``--dist worksteal``) gives worker k the k-th contiguous
+    slice of this order and lets idle workers take the *end* of a busy
+    worker's queue. So each slice starts with the slow tests dealt to it
+    (each next slow test to the slice with the fewest seconds so far) and
+    ends with ordinary tests in their collected order: all workers start a
+    long test at once, and what is left to steal at the end is short.
+    """
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    slow = sorted((i for i in items if _expected_seconds(i)), key=_expected_seconds, reverse=True)
+    others = [i for i in items if not _expected_seconds(i)]
+    dealt: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    for item in slow:
+        min(dealt, key=lambda share: sum(map(_expected_seconds, share))).append(item)
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for index, share in enumerate(dealt):
+        size = max(left // (workers - index), len(share))  # the slice worksteal sends
+        fill = size - len(share)
+        ordered += share + others[:fill]
+        del others[:fill]
+        left -= size
+    items[:] = ordered + others
 
 
 def _expected_seconds(item: pytest.Item) -> float:
