@@ -48,6 +48,7 @@ _EXPORTS = {
     "worker_plugin_manager": "drupe.workers",
     "build_plugin_manager": "drupe.plugin_manager",
     "lazy_exports": "drupe.lazy",
+    "cached_parse": "drupe.parse_cache",
     "canonical_name": "drupe.plugin_manager",
     "get_current_session": "drupe.session",
     "hookimpl": "drupe.markers",
@@ -86,6 +87,7 @@ __all__ = [
     "WorkerSpec",
     "__version__",
     "build_plugin_manager",
+    "cached_parse",
     "canonical_name",
     "get_current_session",
     "hookimpl",
@@ -118,6 +120,7 @@ if TYPE_CHECKING:
     )
     from drupe.ids import new_id
     from drupe.markers import hookimpl, hookspec
+    from drupe.parse_cache import cached_parse
     from drupe.plugin_manager import (
         HookSource,
         PluginInfo,

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 import pluggy
 
 from drupe import hookspecs
+from drupe.cache_dir import cache_folder
 from drupe.errors import DrupeError, MissingProviderError, PluginError
 from drupe.markers import PROJECT_NAME
 
@@ -100,8 +101,6 @@ def _after_fork_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
-CACHE_ENV_VAR = "DRUPE_CACHE_DIR"
-NO_CACHE_ENV_VAR = "DRUPE_NO_CACHE"
 
 
 def entry_point_plugins() -> tuple[EntryPointPlugin, ...]:
@@ -154,15 +153,12 @@ def _scan_key() -> str:
 
 
 def _cache_file(key: str) -> Path | None:
-    if os.environ.get(NO_CACHE_ENV_VAR, "").strip() not in {"", "0"}:
+    folder = cache_folder()
+    if folder is None:
         return None
-    folder = os.environ.get(CACHE_ENV_VAR) or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-        "drupe",
-    )
     import zlib
 
-    return Path(folder) / f"entry-points-{zlib.crc32(key.encode()):08x}.json"
+    return folder / f"entry-points-{zlib.crc32(key.encode()):08x}.json"
 
 
 def _read_disk_cache(key: str) -> tuple[EntryPointPlugin, ...] | None:

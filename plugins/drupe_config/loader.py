@@ -29,12 +29,12 @@ from typing import Any
 
 import drupe
 from drupe_config.errors import RuntimeParamsError, UnknownConfigKeyError
+from drupe_config.files import parse
 from drupe_config.interpolation import BUILTIN_RESOLVERS, Resolution, Resolved, Verbatim
 from drupe_config.merging import Path as KeyPath
 from drupe_config.merging import dotted, leaf_paths, merge_env, merge_envs
 from drupe_config.options import LoaderOptions
 from drupe_config.patterns import matching_files
-from drupe_config.reading import parse
 from drupe_config.readonly import freeze
 from drupe_config.runtime_params import close_matches, lookup, nest, set_path, undeclared
 from drupe_config.sources import ConfSource, open_source

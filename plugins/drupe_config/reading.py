@@ -163,18 +163,16 @@ Yaml12Loader.add_constructor(_TAG + "null", lambda loader, node: None)
 Yaml12Loader.add_constructor(_TAG + "str", _construct_str)
 
 
-def _load(data: bytes, name: str) -> Any:
+def _load(data: bytes) -> tuple[Any, list[tuple[int, str, str]]]:
     loader = Yaml12Loader(data)
     try:
         value = loader.get_single_data()
     finally:
         loader.dispose()
-    if loader.ambiguous:
-        _warn_ambiguous(name, loader.ambiguous)
-    return value
+    return value, loader.ambiguous
 
 
-def _warn_ambiguous(name: str, found: list[tuple[int, str, str]]) -> None:
+def warn_ambiguous(name: str, found: list[tuple[int, str, str]]) -> None:
     """One warning per file: each YAML-1.1-ambiguous plain scalar, its line and the fix."""
     shown = [f"line {line}: {text} is {advice}" for line, text, advice in found]
     more = len(shown) - _AMBIGUITIES_SHOWN
@@ -191,14 +189,29 @@ def _warn_ambiguous(name: str, found: list[tuple[int, str, str]]) -> None:
 def parse(data: bytes, name: str) -> dict[str, Any]:
     """Parse a file's bytes; return its top-level mapping (``{}`` for an empty file).
 
+    Logs one warning listing the file's YAML-1.1-ambiguous plain scalars.
     Raises `drupe.ConfigError` naming the file, line and column of a syntax
     error, or the file whose top level is not a mapping.
     """
+    value, ambiguous = parse_document(data, name)
+    if ambiguous:
+        warn_ambiguous(name, ambiguous)
+    return value
+
+
+def parse_document(data: bytes, name: str) -> tuple[dict[str, Any], list[tuple[int, str, str]]]:
+    """`parse` without logging: the mapping and ``(line, text, advice)`` per ambiguous scalar.
+
+    ``name`` only names the file in errors (and picks JSON for ``.json``): the
+    result depends on the bytes alone, which is what lets
+    `drupe_config.files` cache it by content.
+    """
+    ambiguous: list[tuple[int, str, str]] = []
     try:
         if name.lower().endswith(".json"):
             value = json.loads(data.decode("utf-8")) if data.strip() else None
         else:
-            value = _load(data, name)
+            value, ambiguous = _load(data)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
@@ -219,7 +232,7 @@ def parse(data: bytes, name: str) -> dict[str, Any]:
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
         raise drupe.ConfigError(f"{name}: cannot read a value: {exc}; quote it as text") from None
     if value is None:
-        return {}
+        return {}, ambiguous
     check_shape(value, name)
     if not isinstance(value, dict):
         raise drupe.ConfigError(
@@ -229,4 +242,4 @@ def parse(data: bytes, name: str) -> dict[str, Any]:
     for key in value:
         if not isinstance(key, str):
             raise drupe.ConfigError(f"{name}: top-level key {key!r} is not a string; quote it")
-    return value
+    return value, ambiguous

@@ -3,8 +3,12 @@
 A project defines ``<package>/pipeline_registry.py`` with a function
 ``register_pipelines()`` returning a dict of pipelines by name, one of them
 ``"__default__"`` (what ``drupe run`` runs without ``--pipelines``).
-`PipelineRegistry` imports that module and calls the function once, then
-hands out pipelines by name.
+`PipelineRegistry` imports that module and calls the function, then hands
+out pipelines by name. As in Kedro, the function is called once per process
+for a given module: later sessions reuse its (immutable) pipelines, which
+saves rebuilding and re-validating every node per session. A re-imported
+module (``%reload_drupe``, an edited file picked up by a new project
+bootstrap) has a new function, which is called again.
 
 A value of that dict may also be a function taking no argument and returning
 the pipeline: it is called only when that pipeline is requested, so a
@@ -18,9 +22,11 @@ hand: it imports every subpackage of ``<package>.pipelines`` and calls its
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
 import warnings
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from types import ModuleType
@@ -35,6 +41,12 @@ DEFAULT = "__default__"
 # The package whose register_pipelines() is running, so that a bare
 # find_pipelines() inside it knows which project it belongs to.
 _loading_package: ContextVar[str | None] = ContextVar("drupe_pipeline_loading", default=None)
+
+#: A project's register_pipelines function -> its checked result (see the module docstring).
+_results: weakref.WeakKeyDictionary[Callable[..., Any], dict[str, Any]] = (
+    weakref.WeakKeyDictionary()
+)
+_results_lock = threading.Lock()
 
 
 class PipelineRegistry:
@@ -154,6 +166,10 @@ class PipelineRegistry:
                     f"{where} defines no register_pipelines() function: add one that returns "
                     f"a dict of pipelines with a {DEFAULT!r} key."
                 )
+            with _results_lock:
+                known = _results.get(register)
+            if known is not None:
+                return dict(known)
             try:
                 result = register()
             except Exception as exc:
@@ -162,7 +178,11 @@ class PipelineRegistry:
                 ) from exc
         finally:
             _loading_package.reset(token)
-        return self._check(result, f"{where}.register_pipelines()")
+        checked = self._check(result, f"{where}.register_pipelines()")
+        with contextlib.suppress(TypeError):  # a callable that cannot be weakly referenced
+            with _results_lock:
+                _results[register] = dict(checked)
+        return checked
 
     @staticmethod
     def _check(result: Any, where: str) -> dict[str, Pipeline | Callable[[], Pipeline]]:

@@ -9,11 +9,11 @@ step (bootstrap, settings, workers) can trust the `drupe.Project` it gets.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from drupe import Project, ProjectError
+from drupe import Project, ProjectError, cached_parse
 
 #: Every key ``[tool.drupe]`` may hold, with what it means (shown when a key is unknown).
 KNOWN_KEYS: Mapping[str, str] = {
@@ -37,11 +37,26 @@ def find_project(start: Path) -> Project | None:
     start = Path(start).expanduser().resolve()
     if start.is_file():
         start = start.parent
-    for folder in (start, *start.parents):
+    for folder in _upwards(start):
         table = _drupe_table(folder / "pyproject.toml")
         if table is not None:
             return _project_from_table(folder, table)
     return None
+
+
+def _upwards(start: Path) -> Iterator[Path]:
+    """``start`` and its parents, made one at a time (a project is usually found at once).
+
+    ``(start, *start.parents)`` builds every parent up front through
+    pathlib's slow ``Sequence`` protocol: a few percent of a whole session.
+    """
+    folder = start
+    while True:
+        yield folder
+        parent = folder.parent
+        if parent == folder:
+            return
+        folder = parent
 
 
 def find_kedro_root(start: Path) -> Path | None:
@@ -117,11 +132,17 @@ def _drupe_table(pyproject: Path) -> dict[str, Any] | None:
 
 
 def _parse_toml(text: str) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10 only
-        import tomli as tomllib
-    return tomllib.loads(text)
+    """Parse TOML text, by content through `drupe.cached_parse`: a later run skips tomllib."""
+
+    def fresh(data: bytes) -> dict[str, Any]:
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - Python 3.10 only
+            import tomli as tomllib
+        return tomllib.loads(data.decode("utf-8"))
+
+    parsed: dict[str, Any] = cached_parse(text.encode("utf-8"), "toml:1", fresh)
+    return parsed
 
 
 def _project_from_table(root: Path, table: Mapping[str, Any]) -> Project:

@@ -23,6 +23,8 @@ from drupe import Project, SettingsError
 _lock = threading.RLock()
 #: module name -> (file, mtime_ns, size) of the settings module as loaded (a cache).
 _loaded: dict[str, tuple[str, int, int]] = {}
+#: top-level package -> (the module object, the source folder) last found to match.
+_verified: dict[str, tuple[types.ModuleType, Path]] = {}
 
 
 def import_settings(project: Project) -> types.ModuleType | None:
@@ -63,6 +65,9 @@ def _prefer_project_source(package: str, source_dir: Path) -> None:
     module = sys.modules.get(top)
     if module is None:
         return
+    seen = _verified.get(top)
+    if seen is not None and seen[0] is module and seen[1] == source_dir:
+        return  # the same module object already checked for this folder: no resolve again
     locations = [getattr(module, "__file__", None), *list(getattr(module, "__path__", []) or [])]
     known = [Path(loc).resolve() for loc in locations if loc]
     if known and not any(loc.is_relative_to(source_dir) for loc in known):
@@ -73,6 +78,8 @@ def _prefer_project_source(package: str, source_dir: Path) -> None:
             sys.path.remove(entry)
             sys.path.insert(0, entry)
         importlib.invalidate_caches()
+    else:
+        _verified[top] = (module, source_dir)
 
 
 def _import_normally(name: str, origin: str | None) -> types.ModuleType:

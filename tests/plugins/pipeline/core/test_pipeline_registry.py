@@ -374,3 +374,36 @@ def test_find_pipelines_accepts_kedros_positional_raise_errors_inside_register_p
     with pytest.warns(UserWarning, match="Skipping pipeline 'bad'"):
         names = PipelineRegistry(package).names()
     assert names == ["__default__", "good"]
+
+
+COUNTING_REGISTRY = """
+from drupe_pipeline.node import node
+from drupe_pipeline.pipeline import Pipeline
+
+CALLS = []
+
+
+def double(x):
+    return 2 * x
+
+
+def register_pipelines():
+    CALLS.append(1)
+    return {"__default__": Pipeline([node(double, "a", "b", name="double")])}
+"""
+
+
+def test_register_pipelines_runs_once_per_process_until_its_module_is_reimported(
+    project: Callable[..., str],
+) -> None:
+    """Later sessions reuse the pipelines (as Kedro does); a re-imported module is called again."""
+    package = project({"__init__.py": "", "pipeline_registry.py": COUNTING_REGISTRY})
+    first = PipelineRegistry(package).get()
+    second = PipelineRegistry(package).get()
+    module = sys.modules[f"{package}.pipeline_registry"]
+    assert module.CALLS == [1]
+    assert second is first
+    del sys.modules[f"{package}.pipeline_registry"]
+    PipelineRegistry(package).get()
+    assert sys.modules[f"{package}.pipeline_registry"].CALLS == [1]  # a new module, called
+    assert module.CALLS == [1]
