@@ -35,6 +35,7 @@ _EXPORTS = {
     "ServiceSession": "drupe.session",
     "Session": "drupe.session",
     "SessionError": "drupe.errors",
+    "SessionSecrets": "drupe.session_secrets",
     "SessionSpec": "drupe.session",
     "SessionStore": "drupe.store",
     "SettingsError": "drupe.errors",
@@ -55,6 +56,7 @@ _EXPORTS = {
     "hookspec": "drupe.markers",
     "new_id": "drupe.ids",
     "secret_scrubber": "drupe.secrets",
+    "scrubbed_logs": "drupe.secret_logs",
 }
 
 __all__ = [
@@ -77,6 +79,7 @@ __all__ = [
     "ServiceSession",
     "Session",
     "SessionError",
+    "SessionSecrets",
     "SessionSpec",
     "SessionStore",
     "SettingsError",
@@ -95,6 +98,7 @@ __all__ = [
     "init_worker",
     "lazy_exports",
     "new_id",
+    "scrubbed_logs",
     "secret_scrubber",
     "worker_plugin_manager",
 ]
@@ -130,6 +134,7 @@ if TYPE_CHECKING:
     )
     from drupe.project import Project
     from drupe.run_request import RunRequest
+    from drupe.secret_logs import scrubbed_logs
     from drupe.secrets import SecretScrubber, secret_scrubber
     from drupe.session import (
         AbstractSession,
@@ -138,6 +143,7 @@ if TYPE_CHECKING:
         SessionSpec,
         get_current_session,
     )
+    from drupe.session_secrets import SessionSecrets
     from drupe.stash import Stash, StashKey
     from drupe.store import SessionStore
     from drupe.workers import WorkerSpec, init_worker, worker_plugin_manager

@@ -251,9 +251,14 @@ def secret_values(context: Context) -> Iterable[Any] | None:
     """Return the secret values of this context (credentials, secret-looking parameters).
 
     Collected by `drupe.secret_scrubber`, which replaces each value wherever
-    it appears (error messages and tracebacks of a failed run, records,
-    logs). Return values, not key names. Never raise: a failing
-    implementation means nothing gets scrubbed.
+    it appears (error messages and tracebacks, records, log records). Return
+    values, not key names. Never raise: a failing implementation means
+    nothing gets scrubbed.
+
+    A session asks once per context and keeps the answer (``session.secrets``).
+    At create, before any configuration is read, it asks about a context
+    whose ``config_loader`` is empty (``context.config_loader["credentials"]``
+    raises ``KeyError``): answer what the runtime parameters tell.
     """
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from datetime import datetime, timezone
 
 _lock = threading.Lock()
 _last_us = 0  # the last timestamp handed out, in microseconds since the epoch
@@ -28,6 +27,9 @@ def new_id() -> str:
     with _lock:
         now_us = max(time.time_ns() // 1000, _last_us + 1)
         _last_us = now_us
-    stamp = datetime.fromtimestamp(now_us / 1_000_000, timezone.utc)
-    stamp = stamp.replace(microsecond=now_us % 1_000_000)
-    return f"{stamp:%Y-%m-%dT%H.%M.%S.%f}Z-{os.urandom(5).hex()}"
+    seconds, micros = divmod(now_us, 1_000_000)
+    t = time.gmtime(seconds)  # formatted by hand: datetime + strftime cost 3% of a session
+    return (
+        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}.{t.tm_min:02d}."
+        f"{t.tm_sec:02d}.{micros:06d}Z-{os.urandom(5).hex()}"
+    )

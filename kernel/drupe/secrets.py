@@ -13,9 +13,9 @@ text (a one-letter "password" would blank every such letter of a traceback);
 a value that *is* such a short secret is still replaced when it stands alone
 in a record (`SecretScrubber.data`).
 
-Until the session's typed ``stash`` lands (issue 10), nothing is cached
-per session: `secret_scrubber` asks the plugins each time it is called,
-which is at most once per run and once per record written.
+A session asks the plugins once per context and keeps the answers
+(`drupe.SessionSecrets`, ``session.secrets``); `drupe.secret_logs` applies
+what every open session knows to the log records of the process.
 """
 
 from __future__ import annotations
@@ -42,23 +42,44 @@ class SecretScrubber:
         texts = {str(v) for v in values if v is not None and str(v) != ""}
         texts.discard(MASK)
         self._exact = frozenset(texts)
-        long_enough = sorted((t for t in texts if len(t) >= MIN_LENGTH), key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, long_enough))) if long_enough else None
+        # Compiled on first use: a scrubber made for a run that logs nothing costs no regex.
+        self._pattern: re.Pattern[str] | bool | None = False
+
+    def _compiled(self) -> re.Pattern[str] | None:
+        pattern = self._pattern
+        if pattern is False:
+            long_enough = sorted(
+                (t for t in self._exact if len(t) >= MIN_LENGTH), key=len, reverse=True
+            )
+            pattern = re.compile("|".join(map(re.escape, long_enough))) if long_enough else None
+            self._pattern = pattern  # two threads may both compile: the same pattern
+        return pattern  # type: ignore[return-value]
 
     def __bool__(self) -> bool:
         return bool(self._exact)
+
+    @property
+    def values(self) -> frozenset[str]:
+        """The secret values, as text."""
+        return self._exact
 
     def merged(self, other: SecretScrubber) -> SecretScrubber:
         """A scrubber knowing the values of both."""
         return SecretScrubber((*self._exact, *other._exact))
 
+    @classmethod
+    def union(cls, scrubbers: Iterable[SecretScrubber]) -> SecretScrubber:
+        """One scrubber knowing the values of all ``scrubbers``."""
+        return cls(value for scrubber in scrubbers for value in scrubber._exact)
+
     def text(self, text: str) -> str:
         """``text`` with every secret value in it replaced."""
         if text in self._exact:
             return MASK
-        if self._pattern is None or not text:
+        if not text:
             return text
-        return self._pattern.sub(MASK, text)
+        pattern = self._compiled()
+        return text if pattern is None else pattern.sub(MASK, text)
 
     def data(self, value: Any) -> Any:
         """A copy of JSON-like ``value`` with secrets replaced in every string (keys too)."""

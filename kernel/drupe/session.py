@@ -31,7 +31,7 @@ from drupe.ids import new_id
 from drupe.plugin_manager import PluginManager, build_plugin_manager
 from drupe.project import Project
 from drupe.run_request import RunRequest, freeze
-from drupe.secrets import secret_scrubber
+from drupe.session_secrets import SessionSecrets
 from drupe.stash import Stash
 from drupe.store import SessionStore
 from drupe.workers import WorkerSpec
@@ -105,6 +105,7 @@ class AbstractSession(ABC):
         self._exception: BaseException | None = None
         self._tokens: list[Token[AbstractSession | None]] = []
         self._stash = Stash()
+        self._secrets = SessionSecrets(plugin_manager.hook)
 
     # -- construction -------------------------------------------------------
 
@@ -125,22 +126,31 @@ class AbstractSession(ABC):
             disable_plugins=disable_plugins,
         )
 
-        manager.call("before_session_create", spec=spec)
-        project = spec.project
-        if project is None:
-            project = manager.call("find_project", start=spec.project_path)
-            spec.project = project
-        settings = manager.call("load_settings", project=project, plugin_manager=manager)
-        manager.validate()  # settings may have registered the project's own hooks
-        store = (
-            manager.call("open_store", project=project, settings=settings) if open_store else None
-        )
+        settings: Any = None
+        try:
+            manager.call("before_session_create", spec=spec)
+            project = spec.project
+            if project is None:
+                project = manager.call("find_project", start=spec.project_path)
+                spec.project = project
+            settings = manager.call("load_settings", project=project, plugin_manager=manager)
+            manager.validate()  # settings may have registered the project's own hooks
+            store = (
+                manager.call("open_store", project=project, settings=settings)
+                if open_store
+                else None
+            )
+        except BaseException as exc:
+            _scrub_early(manager, spec, settings, exc)  # no session yet: the params alone
+            raise
         session = cls(spec=spec, plugin_manager=manager, settings=settings, store=store)
         try:
+            # Before any plugin records or logs anything about the session.
+            session._secrets.learn_params(**_params_of(spec), settings=settings)
             manager.call("after_session_created", session=session)
         except BaseException as exc:
             # Part of the session may be recorded already: close it as failed.
-            session._exception = exc
+            session._exception = session._secrets.scrub(exc)
             with contextlib.suppress(Exception):  # the original error matters more
                 session.close()
             raise
@@ -198,6 +208,15 @@ class AbstractSession(ABC):
     def stash(self) -> Stash:
         """Per-session state that plugins share on purpose, by `drupe.StashKey`."""
         return self._stash
+
+    @property
+    def secrets(self) -> SessionSecrets:
+        """The secret values this session knows (``secret_values`` of each context, kept).
+
+        ``session.secrets.scrubber()`` is what its errors, records and, while it
+        is open, every log record of the process are scrubbed with.
+        """
+        return self._secrets
 
     def require_project(self) -> Project:
         """The session's project, for a plugin that cannot work without one.
@@ -327,8 +346,14 @@ class AbstractSession(ABC):
         )
 
     def _new_context(
-        self, runtime_params: Mapping[str, Any], loader: ConfigLoader, run_id: str | None
+        self,
+        runtime_params: Mapping[str, Any],
+        loader: ConfigLoader,
+        run_id: str | None,
+        *,
+        slot: object = None,
     ) -> Context:
+        """A new `Context`; its secrets are learnt (under ``slot``) before any hook sees it."""
         context = Context(
             session_id=self.session_id,
             project=self.project,
@@ -339,6 +364,7 @@ class AbstractSession(ABC):
             settings=self._settings,
             run_id=run_id,
         )
+        self._secrets.learn(context, slot)
         self._plugin_manager.call("after_context_created", context=context)
         return context
 
@@ -369,13 +395,17 @@ class AbstractSession(ABC):
                     "execute_run", session=self, context=context, run=run
                 )
             except BaseException as error:
-                secret_scrubber(context, self.hook).exception(error)  # before anyone reports it
+                self._secrets.scrub(error)  # before anyone reports it
                 try:
                     manager.call("on_run_error", session=self, run=run, error=error)
                 except BaseException as hook_error:
                     manager.report_secondary(error, hook_error, "on_run_error")
                 raise
-            manager.call("after_run", session=self, run=run, result=result)
+            try:
+                manager.call("after_run", session=self, run=run, result=result)
+            except BaseException as error:
+                self._secrets.scrub(error)
+                raise
             return result
         finally:
             _current_session.reset(token)
@@ -404,9 +434,15 @@ class AbstractSession(ABC):
     def _finish_close(self) -> None:
         try:
             self._plugin_manager.call("after_close", session=self)
+        except BaseException as error:
+            self._secrets.scrub(error)
+            raise
         finally:
-            if self._store is not None:
-                self._store.close()
+            try:
+                if self._store is not None:
+                    self._store.close()
+            finally:
+                self._secrets.close()
 
     def _wait_for_runs(self, timeout: float | None) -> bool:
         """Called with the lock held once closing starts; True when no run is in flight."""
@@ -423,7 +459,7 @@ class AbstractSession(ABC):
         tb: TracebackType | None,
     ) -> None:
         if exc is not None:
-            self._exception = exc
+            self._exception = self._secrets.scrub(exc)  # before the store or the CLI shows it
         try:
             self.close()
         finally:
@@ -433,6 +469,26 @@ class AbstractSession(ABC):
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<{type(self).__name__} {self.session_id} {state}>"
+
+
+def _params_of(spec: SessionSpec) -> dict[str, Any]:
+    """What a context made before any configuration is read is built from."""
+    return {
+        "session_id": spec.session_id,
+        "project": spec.project,
+        "env": spec.env,
+        "conf_source": spec.conf_source,
+        "runtime_params": spec.runtime_params,
+    }
+
+
+def _scrub_early(
+    manager: PluginManager, spec: SessionSpec, settings: Any, error: BaseException
+) -> None:
+    """Scrub an error raised before the session exists, with what its runtime params tell."""
+    if spec.runtime_params:
+        secrets = SessionSecrets(manager.hook)
+        secrets.scrub(error, extra=secrets.params_scrubber(**_params_of(spec), settings=settings))
 
 
 def _start(project_path: str | os.PathLike[str] | None) -> Path:
@@ -521,7 +577,11 @@ class Session(AbstractSession):
             self._check_open()
             if self._context is None:
                 params = self._spec.runtime_params
-                self._context = self._new_context(params, self._create_loader(params), None)
+                try:
+                    self._context = self._new_context(params, self._create_loader(params), None)
+                except BaseException as error:
+                    self._secrets.scrub(error)  # before the store or the command line shows it
+                    raise
             return self._context
 
     def _run(
@@ -609,7 +669,7 @@ class ServiceSession(AbstractSession):
             if isinstance(base, RuntimeParamsAware):
                 session._loader_for = base.with_runtime_params  # derive, do not re-read
         except BaseException as exc:
-            session._exception = exc
+            session._exception = session._secrets.scrub(exc)
             session.close()
             raise
         return session
@@ -620,14 +680,32 @@ class ServiceSession(AbstractSession):
         """Build a fresh `Context` for these runtime parameters (nothing is re-read from disk
         when the config loader supports ``with_runtime_params``)."""
         self._check_open()
-        return self._build_context(dict(runtime_params or {}), run_id)
+        return self._build_context(dict(runtime_params or {}), run_id, slot=None)
 
-    def _build_context(self, params: dict[str, Any], run_id: str | None) -> Context:
+    def _build_context(
+        self, params: dict[str, Any], run_id: str | None, *, slot: object
+    ) -> Context:
         """The body of `load_context`, without the open check: a run admitted before
-        ``close()`` began must finish even when the session closes meanwhile."""
-        base = self._base_loader
-        loader = self._loader_for(params) if params or base is None else base
-        return self._new_context(params, loader, run_id)
+        ``close()`` began must finish even when the session closes meanwhile.
+
+        Its secrets are kept under ``slot``: the run's id for a run (forgotten
+        when it ends), ``None`` for ``load_context()`` (the last one counts).
+        """
+        try:
+            base = self._base_loader
+            loader = self._loader_for(params) if params or base is None else base
+            return self._new_context(params, loader, run_id, slot=slot)
+        except BaseException as error:
+            # The run's context may not exist: what its parameters alone tell, too.
+            self._secrets.scrub(error, extra=self._secrets.params_scrubber(**self._params(params)))
+            raise
+
+    def _params(self, runtime_params: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            **_params_of(self._spec),
+            "runtime_params": runtime_params,
+            "settings": self._settings,
+        }
 
     def _run(
         self,
@@ -646,9 +724,10 @@ class ServiceSession(AbstractSession):
         try:
             params = dict(runtime_params or {})
             run = self._request(selection, run_id, params)
-            context = self._build_context(params, run_id)
+            context = self._build_context(params, run_id, slot=run_id)
             return self._execute(context, run)
         finally:
+            self._secrets.forget(run_id)  # after the hooks: the store scrubbed the run's records
             with self._lock:
                 self._in_flight.discard(run_id)
                 finish_close = False

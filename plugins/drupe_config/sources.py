@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -66,17 +67,65 @@ class ConfSource:
         raise NotImplementedError
 
 
+#: A listing is reused only if every folder in it was last changed this long
+#: before the listing was made: a filesystem with coarse timestamps (1-2 s)
+#: could otherwise hide a file added in the same tick as the listing.
+_SETTLED_NS = 2_000_000_000
+_LISTINGS_KEPT = 64
+
+
+class _Listing:
+    """One folder tree's file list and the change time of each of its folders."""
+
+    def __init__(self, found: list[str], stamps: list[tuple[str, int]], made_ns: int) -> None:
+        self.found = found
+        self.stamps = stamps
+        self.trusted = all(mtime < made_ns - _SETTLED_NS for _, mtime in stamps)
+
+    def still_true(self) -> bool:
+        """No folder gained, lost or renamed an entry since (a folder's time says so)."""
+        try:
+            return self.trusted and all(
+                os.stat(folder).st_mtime_ns == mtime for folder, mtime in self.stamps
+            )
+        except OSError:
+            return False
+
+
+#: root folder -> its last listing, so each session does not walk ``conf/`` again.
+_listings: dict[str, _Listing] = {}
+
+
 class FolderSource(ConfSource):
     def _list(self) -> list[str]:
-        found: list[str] = []
+        """Every file under the folder (hidden folders skipped), reusing an unchanged listing.
+
+        Checking a listing costs one ``stat`` per folder instead of a walk of
+        the tree; a listing is trusted only once its folders have settled.
+        """
         root = str(self.location)
+        known = _listings.get(root)
+        if known is not None and known.still_true():
+            return list(known.found)
+        made_ns = time.time_ns()
+        found: list[str] = []
+        stamps: list[tuple[str, int]] = []
         for folder, dirs, files in os.walk(root):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
+            try:
+                stamps.append((folder, os.stat(folder).st_mtime_ns))
+            except OSError:
+                stamps.append((folder, -1))  # vanished while walking: never trusted
             base = os.path.relpath(folder, root)
             for name in files:
                 path = name if base == "." else f"{base}/{name}"
                 found.append(path.replace(os.sep, "/"))
-        return found
+        listing = _Listing(found, stamps, made_ns)
+        if listing.trusted and all(mtime >= 0 for _, mtime in stamps):
+            if len(_listings) >= _LISTINGS_KEPT:
+                _listings.pop(next(iter(_listings)), None)
+            _listings[root] = listing
+        return list(found)
 
     def env_names(self) -> list[str]:
         return sorted(

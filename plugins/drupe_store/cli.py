@@ -6,7 +6,6 @@ import itertools
 import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,15 +66,17 @@ def list_command(state: CliState, /, limit: int, status: str | None, as_json: bo
         if as_json:
             _echo_json_list(history.iter_session_texts(limit=limit, status=status))
             return
-        records = history.iter_sessions(limit=limit, status=status)
-        first = list(itertools.islice(records, TABLE_CHUNK))
+        rows = map(_cells, history.iter_session_rows(limit=limit, status=status))
+        first = list(itertools.islice(rows, TABLE_CHUNK))
         if not first:
             click.echo(f"no sessions with status {status}" if status else "no sessions yet")
             return
         widths = _widths(first)
-        click.echo(_table(first, widths))
-        while chunk := list(itertools.islice(records, TABLE_CHUNK)):
-            click.echo(_table(chunk, widths, header=False))
+        out = sys.stdout  # a chunk of rows per write, not one echo per row
+        out.write(_table(first, widths) + "\n")
+        while chunk := list(itertools.islice(rows, TABLE_CHUNK)):
+            out.write(_table(chunk, widths, header=False) + "\n")
+        out.flush()
 
 
 #: Rows formatted at a time: a long listing streams in chunks, columns sized by the first.
@@ -260,16 +261,18 @@ def _warn_about_code(before: Mapping[str, Any] | None, now: Mapping[str, Any] | 
 
 
 def _when(value: str | None) -> str:
-    if not value:
-        return "-"
-    stamp = datetime.fromisoformat(value).astimezone()
-    return stamp.strftime("%Y-%m-%d %H:%M:%S")
+    from drupe_store.history import local_time
+
+    return local_time(value) or "-"
 
 
 def _duration(value: Any) -> str:
     if value is None:
         return "-"
-    seconds = float(value)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return "?"
     if seconds < 60:
         return f"{seconds:.2f}s"
     minutes, seconds = divmod(seconds, 60)
@@ -279,50 +282,48 @@ def _duration(value: Any) -> str:
     return f"{int(hours)}h{int(minutes):02d}m"
 
 
-def _commit(git: Mapping[str, Any] | None) -> str:
-    if not git or not git.get("commit"):
+def _commit(commit: Any, dirty: Any) -> str:
+    if not commit:
         return "-"
-    return str(git["commit"])[:8] + ("*" if git.get("dirty") else "")
+    return str(commit)[:8] + ("*" if dirty else "")
 
 
 HEADER = ("ID", "STATUS", "KIND", "CREATED", "DURATION", "RUNS", "RUN TIME", "ENV", "COMMIT")
 
 
-def _widths(records: Sequence[Mapping[str, Any]]) -> list[int]:
-    rows = _rows(records)
+def _cells(row: tuple[Any, ...]) -> tuple[str, ...]:
+    """The text of each column of a summary row (`drupe_store.history.summary_row`)."""
+    session_id, status, kind, created, duration, runs, run_time, env, commit, dirty = row
+    return (
+        str(session_id),
+        str(status),
+        str(kind or "-"),
+        created or "-",
+        _duration(duration),
+        str(runs),
+        _duration(run_time),
+        str(env or "-"),
+        _commit(commit, dirty),
+    )
+
+
+def _widths(rows: Sequence[tuple[str, ...]]) -> list[int]:
     return [max(len(row[i]) for row in (HEADER, *rows)) for i in range(len(HEADER))]
 
 
-def _rows(records: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]]:
-    return [
-        (
-            str(r["session_id"]),
-            str(r.get("status")),
-            str(r.get("kind") or "-"),
-            _when(r.get("created_at")),
-            _duration(r.get("duration_s")),
-            str(r.get("run_count", len(r.get("runs") or ()))),
-            _duration(r.get("run_time_s")),
-            str(r.get("env") or "-"),
-            _commit(r.get("git")),
-        )
-        for r in records
-    ]
-
-
-def _table(
-    records: Sequence[Mapping[str, Any]], widths: Sequence[int], *, header: bool = True
-) -> str:
-    rows = _rows(records)
-    tty = sys.stdout.isatty()
+def _table(rows: Sequence[tuple[str, ...]], widths: Sequence[int], *, header: bool = True) -> str:
+    """Rows padded to ``widths`` (sized by the first chunk: a longer cell widens its row only)."""
     lines = []
     if header:
         lines.append("  ".join(h.ljust(w) for h, w in zip(HEADER, widths, strict=True)).rstrip())
-    for row in rows:
-        cells = [cell.ljust(w) for cell, w in zip(row, widths, strict=True)]
-        if tty:
+    if sys.stdout.isatty():
+        for row in rows:
+            cells = [cell.ljust(w) for cell, w in zip(row, widths, strict=True)]
             cells[1] = click.style(cells[1], fg=STATUS_COLOURS.get(row[1]))
-        lines.append("  ".join(cells).rstrip())
+            lines.append("  ".join(cells).rstrip())
+    else:  # one format call per row: what a long listing into a pipe or file costs
+        line = "  ".join(f"{{:<{w}}}" for w in widths)
+        lines.extend(line.format(*row).rstrip() for row in rows)
     return "\n".join(lines)
 
 

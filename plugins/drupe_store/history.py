@@ -89,6 +89,23 @@ class History:
         for record in self.iter_sessions(limit=limit, status=status):
             yield json.dumps(record, default=str)
 
+    def iter_session_rows(
+        self, *, limit: int | None = 20, status: str | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """The columns ``drupe sessions list`` shows, one tuple per session (see `summary_row`).
+
+        Read from the store's columns when it has them (SQLite: no record is
+        decoded), else made from each record.
+        """
+        if limit is not None and limit < 0:
+            raise drupe.UsageError(f"limit must be 0 or more, not {limit}")
+        rows = getattr(self.store, "iter_session_rows", None)
+        if callable(rows):
+            yield from rows(limit=limit or None, status=status)
+            return
+        for record in self.iter_sessions(limit=limit, status=status):
+            yield summary_row(record)
+
     def find(self, prefix: str, limit: int = 2) -> list[str]:
         """Session ids starting with ``prefix`` (or whose random tail starts with it)."""
         finder = getattr(self.store, "find_session_ids", None)
@@ -182,6 +199,39 @@ class History:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def local_time(value: str | None) -> str | None:
+    """An ISO timestamp as ``YYYY-MM-DD HH:MM:SS`` in local time (``None`` when missing)."""
+    if not value:
+        return None
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError):
+        return None
+
+
+def summary_row(record: Mapping[str, Any]) -> tuple[Any, ...]:
+    """``(session_id, status, kind, created, duration_s, run_count, run_time_s, env,
+    git_commit, git_dirty)`` of a session record: one line of ``drupe sessions list``."""
+    from drupe_store.records import number_or_none
+
+    git = record.get("git")
+    git = git if isinstance(git, Mapping) else {}
+    return (
+        record["session_id"],
+        record.get("status"),
+        record.get("kind"),
+        local_time(record.get("created_at")),
+        number_or_none(record.get("duration_s")),
+        record.get("run_count", len(record.get("runs") or ())),
+        number_or_none(record.get("run_time_s")),
+        record.get("env"),
+        git.get("commit"),
+        git.get("dirty"),
+    )
 
 
 def open_history(

@@ -58,11 +58,6 @@ class StorePlugin:
         recorder.created()
         self.recorder = recorder
 
-    @drupe.hookimpl
-    def after_context_created(self, context: drupe.Context) -> None:
-        if self.recorder is not None:
-            self.recorder.context_created(context)
-
     @drupe.hookimpl(tryfirst=True)
     def before_run(self, session: drupe.AbstractSession, run: drupe.RunRequest) -> None:
         if self.recorder is not None:

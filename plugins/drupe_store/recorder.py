@@ -17,8 +17,10 @@ reused run id is refused before the run starts). Later writes are retried
 full disk never turns a finished run into a failure, nor hides the exception
 a failing run raised.
 
-Secrets: every record is scrubbed by value (`drupe.SecretScrubber`) with
-what the contexts of the session told (``secret_values``), on top of the
+Secrets: every record, the one written at create included, is scrubbed by
+value with what the session knows when it is written (``session.secrets``:
+at create, the runtime parameters whose key looks secret; from the first
+context on, the credentials too; during a run, that run's), on top of the
 key-based `SecretMask`.
 """
 
@@ -52,11 +54,10 @@ class SessionRecorder:
         self.provider = session.plugin_manager.owner_of(store, hook="open_store")
         self.mask = SecretMask(options.mask_keys)
         self.git = GitProbe.started(session.project_path)
-        self.record = records.session_record(session, self.mask, self.git.current())
+        self._secrets = session.secrets
+        self.record = self._scrubbed(records.session_record(session, self.mask, self.git.current()))
         self._runs: dict[str, dict[str, Any]] = {}
         self._refused: set[str] = set()
-        self._hook = session.hook
-        self._scrubbers: dict[str | None, drupe.SecretScrubber] = {}
         self._lock = threading.Lock()
 
     def created(self) -> None:
@@ -73,22 +74,13 @@ class SessionRecorder:
                 plugin=provider,
             ) from exc
 
-    def context_created(self, context: drupe.Context) -> None:
-        """Learn the secret values of a context (a run's, or the session's: run_id None)."""
-        scrubber = drupe.secret_scrubber(context, self._hook)
-        with self._lock:
-            self._scrubbers[context.run_id] = scrubber
-
-    def _scrubbed(self, record: dict[str, Any], run_id: str | None) -> dict[str, Any]:
-        with self._lock:
-            scrubber = self._scrubbers.get(None, drupe.SecretScrubber())
-            if run_id is not None and run_id in self._scrubbers:
-                scrubber = scrubber.merged(self._scrubbers[run_id])
-        return records.scrubbed(record, scrubber)
+    def _scrubbed(self, record: dict[str, Any]) -> dict[str, Any]:
+        """``record`` scrubbed with every secret the session knows now (its runs' included)."""
+        return records.scrubbed(record, self._secrets.scrubber())
 
     def run_started(self, run: drupe.RunRequest) -> None:
         """Claim the run id (a reused one is refused: the run does not start) and record it."""
-        record = self._scrubbed(records.run_record(run, self.mask, records.now()), run.run_id)
+        record = self._scrubbed(records.run_record(run, self.mask, records.now()))
         try:
             records.claim_run(self.store, record)
         except records.RunIdTakenError:
@@ -107,7 +99,7 @@ class SessionRecorder:
             if started is None:
                 return
             record = self._runs[run_id] = records.with_runner(started, runner, details)
-        self._save_run(self._scrubbed(record, run_id))
+        self._save_run(self._scrubbed(record))
 
     def run_finished(
         self,
@@ -120,7 +112,6 @@ class SessionRecorder:
         """Write the run's final record; ``hook_error`` is another plugin's failure to note."""
         with self._lock:
             started = self._runs.pop(run.run_id, None)
-            scrubber = self._scrubbers.pop(run.run_id, None)
             if run.run_id in self._refused:  # its id belongs to another run: leave that alone
                 self._refused.discard(run.run_id)
                 return
@@ -135,14 +126,13 @@ class SessionRecorder:
         record = records.finished_run(started, outputs=outputs, error=error)
         if hook_error is not None:
             record = records.with_hook_error(record, *hook_error)
-        if scrubber is not None:
-            record = records.scrubbed(record, scrubber)
+        record = self._scrubbed(record)
         with self._lock:
             # The session's total run time: the very figures the run records hold.
             self.record["run_time_s"] = records.add_seconds(
                 self.record.get("run_time_s"), record["duration_s"]
             )
-        self._save_run(self._scrubbed(record, None))
+        self._save_run(record)
 
     def closed(
         self,
@@ -153,7 +143,7 @@ class SessionRecorder:
         if hook_error is not None:
             self.record = records.with_hook_error(self.record, *hook_error)
         self.record["git"] = self.git.final(GIT_WAIT_S)
-        self.record = self._scrubbed(self.record, None)
+        self.record = self._scrubbed(self.record)
         self._quietly(self.store.save_session, self.record)
 
     def _save_run(self, record: Mapping[str, Any]) -> None:

@@ -23,6 +23,13 @@ STATUSES = ("open", "closed", "failed", "interrupted")
 RUN_STATUSES = ("running", "succeeded", "failed", "interrupted")
 
 
+def number_or_none(value: Any) -> float | None:
+    """A duration as a float; ``None`` for anything that is not a number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 

@@ -3,7 +3,9 @@
 Version 1 kept each record as JSON with only the columns needed to find it.
 Version 2 adds the columns that ``sessions list`` sorts and filters on and
 that id lookups use, with their indexes, so listing stays fast with 100k
-sessions. A new version appends one step to `MIGRATIONS`; a database is
+sessions. Version 3 adds the other columns ``sessions list`` shows (env,
+durations, git commit), so a listing reads columns and never decodes a
+record. A new version appends one step to `MIGRATIONS`; a database is
 migrated forward once, inside one ``BEGIN IMMEDIATE`` transaction, by the
 first process that opens it.
 """
@@ -14,7 +16,7 @@ import json
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 V1 = """
 CREATE TABLE schema_version (version INTEGER NOT NULL);
@@ -41,6 +43,22 @@ CREATE INDEX sessions_by_created ON sessions (created_at, session_id);
 CREATE INDEX sessions_by_status ON sessions (status, created_at, session_id);
 CREATE INDEX sessions_by_short_id ON sessions (short_id);
 CREATE INDEX runs_by_session ON runs (session_id, started_at);
+"""
+
+
+V3 = """
+ALTER TABLE sessions ADD COLUMN env TEXT;
+ALTER TABLE sessions ADD COLUMN duration_s REAL;
+ALTER TABLE sessions ADD COLUMN run_time_s REAL;
+ALTER TABLE sessions ADD COLUMN git_commit TEXT;
+ALTER TABLE sessions ADD COLUMN git_dirty INTEGER;
+UPDATE sessions SET
+    env = json_extract(record, '$.env'),
+    duration_s = json_extract(record, '$.duration_s'),
+    run_time_s = json_extract(record, '$.run_time_s'),
+    git_commit = json_extract(record, '$.git.commit'),
+    git_dirty = json_extract(record, '$.git.dirty')
+WHERE json_valid(record) AND json_type(record) = 'object'
 """
 
 
@@ -71,7 +89,11 @@ def _v2(conn: sqlite3.Connection) -> None:
 
 
 #: ``MIGRATIONS[n]`` turns a database of version ``n - 1`` (0: empty) into version ``n``.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _script(V1), 2: _v2}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _script(V1),
+    2: _v2,
+    3: _script(V3),
+}
 
 
 def current_version(conn: sqlite3.Connection) -> int:

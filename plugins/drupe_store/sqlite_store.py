@@ -28,11 +28,12 @@ import drupe
 from drupe_store import sqlite_connections
 from drupe_store.liveness import (
     AliveCache,
+    effective_status,
     hostname,
     run_with_effective_status,
     with_effective_status,
 )
-from drupe_store.records import RunIdTakenError, check_status, short_id
+from drupe_store.records import RunIdTakenError, check_status, number_or_none, short_id
 from drupe_store.sqlite_schema import SCHEMA_VERSION, current_version, migrate
 from drupe_store.storage import prepare_folder
 
@@ -44,16 +45,44 @@ BUSY_TIMEOUT_S = 30.0
 # Upserts, not INSERT OR REPLACE: a replace deletes the row and its index entries and
 # inserts them again, while an update rewrites only what changed (a third of the time).
 SAVE_SESSION = (
-    "INSERT INTO sessions (session_id, created_at, status, record, kind, hostname, short_id) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET "
+    "INSERT INTO sessions (session_id, created_at, status, record, kind, hostname, short_id, "
+    "env, duration_s, run_time_s, git_commit, git_dirty) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET "
     "created_at = excluded.created_at, status = excluded.status, record = excluded.record, "
-    "kind = excluded.kind, hostname = excluded.hostname, short_id = excluded.short_id"
+    "kind = excluded.kind, hostname = excluded.hostname, short_id = excluded.short_id, "
+    "env = excluded.env, duration_s = excluded.duration_s, run_time_s = excluded.run_time_s, "
+    "git_commit = excluded.git_commit, git_dirty = excluded.git_dirty"
 )
+
 ADD_RUN = "INSERT INTO runs (run_id, session_id, record, started_at, status) VALUES (?, ?, ?, ?, ?)"
 SAVE_RUN = (
     "INSERT INTO runs (run_id, session_id, record, started_at, status) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (run_id) DO UPDATE SET session_id = excluded.session_id, "
     "record = excluded.record, started_at = excluded.started_at, status = excluded.status"
+)
+
+#: The SQL that says a row's record is a readable record of its session (JSON1). Use it
+#: in a CASE WHEN only: a plain AND evaluates both sides, and json_extract of bad JSON fails.
+READABLE = "json_valid(record) AND json_extract(record, '$.session_id') IS session_id"
+#: What tells, for an ``open`` row, whether its process still runs (NULL for other rows).
+OWNER = (
+    "CASE WHEN status = 'open' AND json_valid(record) THEN json_extract(record, '$.pid') END, "
+    "CASE WHEN status = 'open' AND json_valid(record) "
+    "THEN json_extract(record, '$.process_start') END"
+)
+RUN_COUNT = "(SELECT count(*) FROM runs WHERE runs.session_id = s.session_id)"
+#: ``sessions list --json``: each record checked by SQLite, its run count, and for an
+#: ``open`` row the variant saying ``interrupted`` (used when its process is gone).
+TEXT_COLUMNS = (
+    f"CASE WHEN {READABLE} THEN rtrim(record) END, {RUN_COUNT}, "
+    f"CASE WHEN status = 'open' AND {READABLE} "
+    f"THEN json_set(record, '$.status', 'interrupted', '$.run_count', {RUN_COUNT}) END"
+)
+#: ``sessions list``: the columns of the table, the creation time in local time.
+ROW_COLUMNS = (
+    f"CASE WHEN {READABLE} THEN 1 END, kind, "
+    f"strftime('%Y-%m-%d %H:%M:%S', created_at, 'localtime'), "
+    f"duration_s, {RUN_COUNT}, run_time_s, env, git_commit, git_dirty"
 )
 
 
@@ -187,6 +216,9 @@ class SqliteStore:
 
     def save_session(self, record: Mapping[str, Any]) -> None:
         session_id = str(record["session_id"])
+        git = record.get("git")
+        git = git if isinstance(git, Mapping) else {}
+        dirty = git.get("dirty")
         self._write(
             SAVE_SESSION,
             (
@@ -197,6 +229,11 @@ class SqliteStore:
                 record.get("kind"),
                 record.get("hostname"),
                 short_id(session_id),
+                _text(record.get("env")),
+                number_or_none(record.get("duration_s")),
+                number_or_none(record.get("run_time_s")),
+                _text(git.get("commit")),
+                None if dirty is None else bool(dirty),
             ),
         )
 
@@ -290,30 +327,51 @@ class SqliteStore:
         processes alive now). A row whose record cannot be read is skipped
         with a warning naming it.
         """
-        for text, _ in self._session_rows(limit, status):
+        for text in self.iter_session_texts(limit=limit, status=status):
             record: dict[str, Any] = json.loads(text)
             yield record
 
     def iter_session_texts(
         self, *, limit: int | None = 20, status: str | None = None
     ) -> Iterator[str]:
-        """`iter_sessions` as JSON texts, re-encoded only when the status is decided now.
+        """`iter_sessions` as JSON texts, completed by SQLite and passed through.
 
-        The fast path of ``drupe sessions list --json``: SQLite checks and
-        completes each record (``run_count``), Python passes it through.
+        The fast path of ``drupe sessions list --json``: SQLite checks each
+        record and adds its ``run_count`` (and, for an ``open`` row, makes
+        the variant saying ``interrupted``); Python decodes nothing.
         """
-        for text, _ in self._session_rows(limit, status):
-            yield text
+        for reported, row in self._listed(TEXT_COLUMNS, limit, status):
+            text, run_count, interrupted_text = row[5:]
+            if reported == "interrupted":
+                yield interrupted_text
+            else:  # a JSON object ends with "}": add the run count without parsing it
+                yield f'{text[:-1]}, "run_count": {run_count}}}'
 
-    def _session_rows(self, limit: int | None, status: str | None) -> Iterator[tuple[str, str]]:
+    def iter_session_rows(
+        self, *, limit: int | None = 20, status: str | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """What the ``sessions list`` table shows, read from columns (no record decoded).
+
+        Each row: ``(session_id, status, kind, created, duration_s, run_count,
+        run_time_s, env, git_commit, git_dirty)``, ``created`` already as
+        ``YYYY-MM-DD HH:MM:SS`` in local time (SQLite's ``localtime``),
+        ``status`` the one to report (``interrupted`` decided now).
+        """
+        for reported, row in self._listed(ROW_COLUMNS, limit, status):
+            yield (row[0], reported, *row[6:])
+
+    def _listed(
+        self, columns: str, limit: int | None, status: str | None
+    ) -> Iterator[tuple[str, tuple[Any, ...]]]:
+        """``(status to report, row)`` per listed, readable session, newest first.
+
+        ``row`` is ``(session_id, stored status, hostname, pid, process_start,
+        *columns)``. The first of ``columns`` is NULL (or 0) for a row whose
+        record is not readable: that row is skipped with a warning. The status
+        to report is, for an ``open`` row, ``interrupted`` when its process is gone.
+        """
         check_status(status)
-        # SQLite checks each record (JSON1: valid, an object of this session); NULL: a bad row.
-        select = (
-            "SELECT session_id, status, CASE WHEN json_valid(record) "
-            "AND json_extract(record, '$.session_id') IS session_id THEN record END, "
-            "(SELECT count(*) FROM runs WHERE runs.session_id = s.session_id) "
-            "FROM sessions AS s"
-        )
+        select = f"SELECT session_id, status, hostname, {OWNER}, {columns} FROM sessions AS s"
         order = " ORDER BY created_at DESC, session_id DESC"
         args: list[Any] = []
         decided_later = status in ("open", "interrupted")
@@ -338,22 +396,21 @@ class SqliteStore:
             cursor = self._retry(lambda: conn.execute(select + where + order + tail, args))
             shown = 0
             alive = AliveCache()
-            for session_id, stored_status, stored, run_count in cursor:
+            for row in cursor:
                 if limit is not None and shown >= limit:
                     break
-                if stored is None:
-                    _warn_unreadable(session_id)
+                if not row[5]:
+                    _warn_unreadable(row[0])
                     continue
-                # A JSON object ends with "}": add the run count without parsing it.
-                text = f'{stored.rstrip()[:-1]}, "run_count": {int(run_count)}}}'
-                if stored_status == "open":  # interrupted or not: decided now
-                    record = with_effective_status(json.loads(text), alive=alive)
-                    if decided_later and record["status"] != status:
+                reported = row[1]
+                if reported == "open":  # interrupted or not: decided now
+                    owner = {"status": "open", "hostname": row[2], "pid": row[3]}
+                    owner["process_start"] = row[4]
+                    reported = effective_status(owner, alive=alive)
+                    if decided_later and reported != status:
                         continue
-                    if record["status"] != "open":
-                        text = json.dumps(record, default=str)
                 shown += 1
-                yield text, session_id
+                yield reported, row
         finally:
             conn.execute("COMMIT")
 
@@ -389,6 +446,10 @@ class SqliteStore:
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _readable(session_id: str, text: Any) -> dict[str, Any] | None:

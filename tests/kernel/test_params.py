@@ -131,3 +131,22 @@ def test_rendered_params_round_trip(flat: dict[str, Any]) -> None:
         for part in key.split("."):
             node = node[part]
         assert node == value or (isinstance(value, float) and node == pytest.approx(value))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'api_token="s3cr3t-Vq9,x',  # unterminated
+        'api_token="s3cr3t-Vq9" x',  # text after the quotes
+        "api_token=s3cr3t-Vq9,,b=1",  # empty item
+        "a..api_token=s3cr3t-Vq9",  # bad key
+        "api_token=s3cr3t-Vq9,api_token=s3cr3t-Vq9",  # twice
+        "db=s3cr3t-Vq9,db.password=s3cr3t-Vq9",  # a value and nested keys
+    ],
+)
+def test_a_malformed_params_error_names_keys_never_values(text: str) -> None:
+    # The error line is printed before any session knows what is secret.
+    with pytest.raises(UsageError) as raised:
+        parse_params(text)
+    assert "s3cr3t" not in str(raised.value)
+    assert "api_token" in str(raised.value) or "db" in str(raised.value)

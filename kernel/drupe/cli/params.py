@@ -4,9 +4,10 @@
 * values are typed like YAML 1.2 scalars (`drupe.scalars.scalar`);
 * a value in single or double quotes stays a string and may contain commas
   and ``=`` (``title="a, b"``); a backslash escapes the closing quote;
-* anything malformed raises `UsageError` quoting the bad fragment; so do a
-  key of more than `MAX_KEY_DEPTH` parts and a number Python cannot read
-  (more than 4300 digits).
+* anything malformed raises `UsageError` naming the key at fault -- never
+  a value, which may be a secret the error line would print; so do a key
+  of more than `MAX_KEY_DEPTH` parts and a number Python cannot read (more
+  than 4300 digits).
 """
 
 from __future__ import annotations
@@ -55,15 +56,19 @@ def _fragments(text: str) -> list[tuple[str, bool]]:
         elif quoted:
             if not char.isspace():
                 raise UsageError(
-                    f"--params: text after a quoted value in {text!r} (position {i}): "
-                    f"put the whole value inside the quotes"
+                    f"--params: text after a quoted value, the value of "
+                    f"{''.join(key).strip()!r} (position {i}): put the whole value inside "
+                    f"the quotes"
                 )
         elif char in "'\"" and not "".join(value).strip():
             quote, quoted, value = char, True, []
         else:
             value.append(char)
     if quote is not None:
-        raise UsageError(f"--params: unterminated {quote} quote in {text!r}: close the quote")
+        raise UsageError(
+            f"--params: unterminated {quote} quote in the value of {''.join(key).strip()!r}: "
+            f"close the quote"
+        )
     fragments.append(("".join(key) + ("=" + "".join(value) if in_value else ""), quoted))
     return fragments
 
@@ -73,12 +78,15 @@ def parse_params(text: str) -> dict[str, Any]:
     result: dict[str, Any] = {}
     if not text.strip():
         return result
+    previous = ""
     for fragment, quoted in _fragments(text):
         if not fragment.strip() and not quoted:
+            where = f"after {previous!r}" if previous else "at the start"
             raise UsageError(
-                f"--params: empty item in {text!r}: remove the extra comma "
+                f"--params: empty item {where}: remove the extra comma "
                 f"(format: key=value,other.key=value)"
             )
+        previous = fragment.partition("=")[0].strip()
         key, sep, raw = fragment.partition("=")
         if not sep:
             raise UsageError(
@@ -89,8 +97,7 @@ def parse_params(text: str) -> dict[str, Any]:
         parts = key.split(".")
         if not key or any(not part.strip() or part != part.strip() for part in parts):
             raise UsageError(
-                f"--params: bad key {key!r} in {fragment.strip()!r}: keys are dot-separated "
-                f"names without empty parts"
+                f"--params: bad key {key!r}: keys are dot-separated names without empty parts"
             )
         if len(parts) > MAX_KEY_DEPTH:
             raise UsageError(
@@ -98,7 +105,7 @@ def parse_params(text: str) -> dict[str, Any]:
                 f"{MAX_KEY_DEPTH}: use a shorter key (or a parameters file)"
             )
         value: Any = raw if quoted else _typed(raw.strip(), key)
-        _assign(result, parts, value, fragment)
+        _assign(result, parts, value, key)
     return result
 
 
@@ -111,21 +118,19 @@ def _typed(raw: str, key: str) -> Any:
         ) from None
 
 
-def _assign(target: dict[str, Any], parts: list[str], value: Any, fragment: str) -> None:
+def _assign(target: dict[str, Any], parts: list[str], value: Any, key: str) -> None:
     node = target
     for depth, part in enumerate(parts[:-1]):
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
             raise UsageError(
                 f"--params: {'.'.join(parts[: depth + 1])!r} is given both a value and "
-                f"nested keys (at {fragment.strip()!r}): keep one"
+                f"nested keys (at {key!r}): keep one"
             )
         node = child
     last = parts[-1]
     if last in node:
-        raise UsageError(
-            f"--params: {'.'.join(parts)!r} is given twice (at {fragment.strip()!r}): keep one"
-        )
+        raise UsageError(f"--params: {'.'.join(parts)!r} is given twice: keep one")
     node[last] = value
 
 

@@ -35,6 +35,7 @@ from typing import Any
 
 import attrs
 
+import drupe
 from drupe_pipeline.catalog import DataCatalog
 from drupe_pipeline.datasets import MemoryDataset
 from drupe_pipeline.errors import NodeError
@@ -62,6 +63,8 @@ class TaskPayload:
     memory_outputs: tuple[str, ...]
     secrets: Mapping[str, set[str]]
     spec: Any = None
+    #: What the session knows is secret: scrubbed from the worker's log records meanwhile.
+    log_secrets: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -99,6 +102,11 @@ def run_task(payload: TaskPayload, *upstream: TaskResult) -> TaskResult:
     its traceback back), or `_WorkerFailure` with its text when that
     exception cannot be pickled.
     """
+    with drupe.scrubbed_logs(payload.log_secrets):
+        return _run_task_here(payload, upstream)
+
+
+def _run_task_here(payload: TaskPayload, upstream: tuple[TaskResult, ...]) -> TaskResult:
     hook = NodeHooks(worker_hooks(payload.spec)) if payload.spec is not None else NO_HOOKS
     available: dict[str, Any] = {}
     for outputs, _ in upstream:
@@ -176,6 +184,8 @@ class TaskGraph:
         self.run_id = info.run_id
         self.session_id = info.session_id
         self.worker_spec = worker_spec(session)
+        secrets = getattr(session, "secrets", None)
+        self._log_secrets = tuple(sorted(secrets.scrubber().values)) if secrets else ()
         self._catalog = catalog
         self._hook = hook
         self._info = info
@@ -218,6 +228,7 @@ class TaskGraph:
                 memory_outputs=tuple(memory_outputs),
                 secrets=catalog.secrets_of(datasets),
                 spec=self.worker_spec,
+                log_secrets=self._log_secrets,
             )
             upstream = tuple(sorted(dep.name for dep in dependencies[node]))
             reads_from = tuple(sorted({producers[name] for name in memory_inputs}))

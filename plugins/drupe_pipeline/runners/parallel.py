@@ -77,8 +77,25 @@ def _run_in_worker(
     info: RunInfo,
     spec: drupe.WorkerSpec | None,
     secrets: Mapping[str, set[str]],
+    log_secrets: tuple[str, ...] = (),
 ) -> tuple[dict[str, Any], reports.Reports]:
-    """Run one node in a worker process; return its in-memory outputs and its reports."""
+    """Run one node in a worker process; return its in-memory outputs and its reports.
+
+    ``log_secrets`` (what the session knows is secret) are scrubbed from the
+    worker's log records while the node runs.
+    """
+    with drupe.scrubbed_logs(log_secrets):
+        return _run_node_here(node, datasets, values, info, spec, secrets)
+
+
+def _run_node_here(
+    node: Any,
+    datasets: Mapping[str, Any],
+    values: Mapping[str, Any],
+    info: RunInfo,
+    spec: drupe.WorkerSpec | None,
+    secrets: Mapping[str, set[str]],
+) -> tuple[dict[str, Any], reports.Reports]:
     hook = NO_HOOKS
     if spec is not None:
         hook = NodeHooks(drupe.worker_plugin_manager(spec).hook)
@@ -129,6 +146,7 @@ class ParallelRunner(PoolRunner):
         workers = self.pool_size(pipeline)
         context = multiprocessing.get_context(start_method())
         spec = session.worker_spec() if session is not None else None
+        log_secrets = tuple(sorted(session.secrets.scrubber().values)) if session else ()
         releaser = MemoryReleaser(pipeline, catalog)
 
         with ProcessPoolExecutor(
@@ -153,7 +171,9 @@ class ParallelRunner(PoolRunner):
                         datasets[name] = dataset
                 _check_picklable(node, datasets, values)
                 secrets = catalog.secrets_of(datasets)
-                return pool.submit(_run_in_worker, node, datasets, values, info, spec, secrets)
+                return pool.submit(
+                    _run_in_worker, node, datasets, values, info, spec, secrets, log_secrets
+                )
 
             def on_done(node: Any, result: tuple[dict[str, Any], reports.Reports]) -> None:
                 outputs, collected = result

@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +77,43 @@ def test_a_later_process_reads_config_without_importing_yaml(make_project: Any) 
     (root / "conf/base/parameters.yml").write_text("rate: 0.7\nname: hello\n")
     third = load_params_in_new_process(root)
     assert third["params"] == {"rate": 0.7, "name": "hello"}
+
+
+def _age(folder: Path, seconds: int = 60) -> None:
+    """Make every folder under ``folder`` look last changed ``seconds`` ago (settled)."""
+    past = time.time() - seconds
+    for sub in [folder, *[p for p in folder.rglob("*") if p.is_dir()]]:
+        os.utime(sub, (past, past))
+
+
+def test_a_settled_listing_is_reused_and_an_added_or_removed_file_is_seen(tmp_path: Path) -> None:
+    from drupe_config import sources
+
+    conf = tmp_path / "conf"
+    (conf / "base").mkdir(parents=True)
+    (conf / "base" / "parameters.yml").write_text("a: 1\n")
+    _age(conf)
+    assert sources.FolderSource(conf).envs() == {"base": ["parameters.yml"]}
+    assert str(conf) in sources._listings  # settled folders: the listing is kept
+    assert sources.FolderSource(conf).envs() == {"base": ["parameters.yml"]}
+    (conf / "base" / "catalog.yml").write_text("{}\n")
+    assert sources.FolderSource(conf).envs() == {"base": ["catalog.yml", "parameters.yml"]}
+    _age(conf)
+    sources.FolderSource(conf).envs()
+    (conf / "base" / "parameters.yml").unlink()
+    (conf / "local").mkdir()
+    (conf / "local" / "parameters.yml").write_text("a: 2\n")
+    assert sources.FolderSource(conf).envs() == {
+        "base": ["catalog.yml"],
+        "local": ["parameters.yml"],
+    }
+
+
+def test_a_fresh_folder_is_listed_every_time(tmp_path: Path) -> None:
+    """Folders changed in the last seconds are not trusted (coarse filesystem clocks)."""
+    from drupe_config import sources
+
+    conf = tmp_path / "conf"
+    (conf / "base").mkdir(parents=True)
+    sources.FolderSource(conf).envs()
+    assert str(conf) not in sources._listings

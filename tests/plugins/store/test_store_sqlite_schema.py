@@ -12,6 +12,7 @@ import pytest
 
 import drupe
 from drupe_store import SqliteStore, open_history
+from drupe_store.sqlite_schema import SCHEMA_VERSION
 
 # The first released schema, written out by hand: what old databases contain.
 VERSION_1 = """
@@ -41,6 +42,10 @@ def write_version_1(path: Path) -> None:
                 "created_at": created,
                 "hostname": "old-host",
                 "pid": 1,
+                "env": "prod",
+                "duration_s": 75.5,
+                "run_time_s": 2.25,
+                "git": {"commit": "abcdef0123456789", "dirty": True},
             }
             conn.execute(
                 "INSERT INTO sessions VALUES (?, ?, ?, ?)",
@@ -62,7 +67,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_history(tmp_path: Path) 
 
     store = SqliteStore(path)
     try:
-        assert store.schema_version == 2
+        assert store.schema_version == SCHEMA_VERSION
         listed = store.list_sessions()
         assert [r["session_id"] for r in listed] == [NEWER_ID, OLD_ID]
         assert [r["run_count"] for r in listed] == [0, 1]
@@ -75,13 +80,20 @@ def test_a_version_1_database_is_migrated_and_keeps_its_history(tmp_path: Path) 
         store.close()
 
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         assert {"sessions_by_created", "sessions_by_status", "runs_by_session"} <= indexes
         kinds = conn.execute(
             "SELECT DISTINCT kind, hostname FROM sessions WHERE session_id != 'new'"
         )
         assert kinds.fetchall() == [("session", "old-host")]
+        # Version 3: what the table shows, in columns, so listing decodes no record.
+        shown = conn.execute(
+            "SELECT env, duration_s, run_time_s, git_commit, git_dirty FROM sessions "
+            "WHERE session_id = ?",
+            (OLD_ID,),
+        )
+        assert shown.fetchall() == [("prod", 75.5, 2.25, "abcdef0123456789", 1)]
     conn.close()
 
 
@@ -89,7 +101,7 @@ def test_reopening_a_current_database_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "sessions.db"
     SqliteStore(path).close()
     store = SqliteStore(path)
-    assert store.schema_version == 2
+    assert store.schema_version == SCHEMA_VERSION
     store.close()
 
 
@@ -188,3 +200,48 @@ def test_a_forked_child_opens_its_own_connection_and_writes(tmp_path: Path) -> N
     store.save_session({"session_id": "after", "created_at": "2026-01-03T00:00:00+00:00"})
     assert [r["session_id"] for r in store.list_sessions()] == ["after", "child", "parent"]
     store.close()
+
+
+def test_the_table_read_from_columns_matches_the_records(tmp_path: Path) -> None:
+    """``sessions list`` reads columns; it must show what the records say, the status included."""
+    from drupe_store.cli import _cells
+    from drupe_store.history import summary_row
+    from drupe_store.liveness import hostname
+
+    path = tmp_path / "sessions.db"
+    write_version_1(path)  # migrated rows, and rows written by this version
+    store = SqliteStore(path)
+    gone = 2**22 + 12345  # above the default pid_max: no such process
+    try:
+        store.save_session(
+            {
+                "session_id": "2026-01-01T00.00.00.000001Z-aaaaaaaaaa",
+                "created_at": "2026-01-01T00:00:00.000001+00:00",
+                "status": "open",
+                "kind": "service",
+                "hostname": hostname(),
+                "pid": gone,
+                "git": None,
+            }
+        )
+        store.save_session(
+            {
+                "session_id": "2026-01-02T00.00.00.000001Z-bbbbbbbbbb",
+                "created_at": "2026-01-02T01:02:03.5+02:00",
+                "status": "closed",
+                "env": None,
+                "duration_s": 4000,
+                "run_time_s": "not a number",
+                "git": {"commit": "0123456789abcdef", "dirty": False},
+            }
+        )
+        for status in (None, "interrupted", "closed"):
+            from_columns = [_cells(r) for r in store.iter_session_rows(limit=None, status=status)]
+            from_records = [
+                _cells(summary_row(r)) for r in store.iter_sessions(limit=None, status=status)
+            ]
+            assert from_columns == from_records
+        statuses = {row[0]: row[1] for row in store.iter_session_rows(limit=None)}
+        assert statuses["2026-01-01T00.00.00.000001Z-aaaaaaaaaa"] == "interrupted"
+    finally:
+        store.close()
