@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar, Token
 from pathlib import Path
 from types import MappingProxyType, TracebackType
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 
@@ -34,7 +34,9 @@ from drupe.run_request import RunRequest, freeze
 from drupe.session_secrets import SessionSecrets
 from drupe.stash import Stash
 from drupe.store import SessionStore
-from drupe.workers import WorkerSpec
+
+if TYPE_CHECKING:
+    from drupe.workers import WorkerSpec
 
 _current_session: ContextVar[AbstractSession | None] = ContextVar(
     "drupe_current_session", default=None
@@ -257,6 +259,8 @@ class AbstractSession(ABC):
         Pass it to `drupe.init_worker` as a process pool's initializer and call
         `drupe.worker_plugin_manager` inside a task to fire hooks there.
         """
+        from drupe.workers import WorkerSpec  # only sessions with workers pay for the class
+
         manager = self._plugin_manager
         return WorkerSpec(
             session_id=self.session_id,

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
-
-import attrs
+from typing import Any, NamedTuple, Protocol
 
 import drupe
 from drupe.scalars import scalar
@@ -50,8 +48,7 @@ class Scope(Protocol):
     def resolved_globals(self) -> Mapping[str, Any]: ...
 
 
-@attrs.frozen
-class Resolved:
+class Resolved(NamedTuple):
     """A resolved tree and what its interpolations read."""
 
     value: dict[str, Any]
@@ -63,8 +60,7 @@ class Resolved:
 # -- parsing ---------------------------------------------------------------
 
 
-@attrs.frozen
-class Interp:
+class Interp(NamedTuple):
     """One ``${...}``: a reference (``resolver`` is None) or a resolver call."""
 
     resolver: str | None
@@ -72,8 +68,7 @@ class Interp:
     text: str
 
 
-@attrs.frozen
-class Template:
+class Template(NamedTuple):
     """A string split into literal text and `Interp` pieces."""
 
     pieces: tuple[str | Interp, ...]

@@ -25,9 +25,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
-
-import attrs
+from typing import Any, NamedTuple
 
 from drupe_pipeline import containment
 from drupe_pipeline.datasets import (
@@ -57,8 +55,7 @@ class LoadVersionsError(DatasetError):
         self.field = "load_versions"  # after the base class, which sets a field of its own
 
 
-@attrs.frozen
-class DatasetType:
+class DatasetType(NamedTuple):
     """What a catalog ``type:`` names, and how to make a dataset of it.
 
     ``kind`` is ``"drupe"`` (an `AbstractDataset` subclass), ``"kedro"`` (a
@@ -216,8 +213,7 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-@attrs.frozen
-class _Pattern:
+class _Pattern(NamedTuple):
     """One dataset factory: ``"{name}_raw": {...}``."""
 
     pattern: str

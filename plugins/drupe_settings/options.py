@@ -13,9 +13,8 @@ import copy
 import re
 import types
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
-import attrs
 import pluggy
 
 from drupe import PluginError, SettingsError
@@ -23,8 +22,7 @@ from drupe import PluginError, SettingsError
 OPTION_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
-@attrs.frozen
-class Option:
+class Option(NamedTuple):
     """One declared settings option."""
 
     name: str

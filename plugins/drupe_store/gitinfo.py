@@ -21,7 +21,6 @@ background thread (`GitProbe`) so the run does not wait for it.
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import threading
 import time
@@ -210,6 +209,8 @@ def _ask_git(
 
 def is_dirty(work_tree: Path) -> bool | None:
     """Whether tracked files differ from ``HEAD``; ``None`` when git cannot tell us."""
+    import shutil  # only when the git index could not answer
+
     git = shutil.which("git")
     if git is None:
         return None

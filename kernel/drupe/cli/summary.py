@@ -21,9 +21,8 @@ import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import attrs
 import click
 
 from drupe.errors import DrupeError
@@ -79,8 +78,7 @@ class RunWatch:
             self.elapsed = time.perf_counter() - self._started
 
 
-@attrs.frozen
-class ErrorLocation:
+class ErrorLocation(NamedTuple):
     """Where in the user's code an exception was raised."""
 
     path: str
@@ -145,8 +143,7 @@ def _json_value(value: Any) -> dict[str, Any]:
     return {"type": type(value).__name__, "value": value}
 
 
-@attrs.frozen
-class RunReport:
+class RunReport(NamedTuple):
     """Everything the summary shows, as data (``--json`` prints `to_dict`)."""
 
     session_id: str | None
@@ -176,7 +173,7 @@ class RunReport:
                 if self.error is None
                 else {
                     "message": self.error,
-                    "location": attrs.asdict(self.location) if self.location else None,
+                    "location": self.location._asdict() if self.location else None,
                 }
             ),
             "history_command": self.history_command,

@@ -51,8 +51,6 @@ def choose_runner(
     sequential. ``options`` go to a contributed runner's factory; giving
     options to a runner that takes none is a usage error.
     """
-    from drupe_pipeline.runners.graph import GraphRunner
-
     options = MappingProxyType(dict(options or {}))
     if runner is None and settings is not None:
         runner = getattr(settings, RUNNER_SETTING, None)
@@ -60,10 +58,17 @@ def choose_runner(
         factory = contributed_runners(hook).get(runner.strip().lower())
         if factory is not None:
             made = factory(options, settings)
-            return GraphRunner(made, runner.strip().lower()) if _is_engine(made) else made
+            if _is_engine(made):
+                from drupe_pipeline.runners.graph import GraphRunner
+
+                return GraphRunner(made, runner.strip().lower())
+            return made  # type: ignore[no-any-return]
     if isinstance(runner, str):
         _check_known(runner, hook)
     if _is_engine(runner):
+        # Imported only for graph engines: it brings pickle and two attrs classes.
+        from drupe_pipeline.runners.graph import GraphRunner
+
         chosen: AbstractRunner = GraphRunner(runner)
     else:
         chosen = resolve_runner(runner)

@@ -10,9 +10,7 @@ or inline, so the order of hooks for a node is the same everywhere:
 
 from __future__ import annotations
 
-from typing import Any
-
-import attrs
+from typing import Any, NamedTuple
 
 from drupe_pipeline.errors import NodeError
 from drupe_pipeline.node import Node
@@ -64,8 +62,7 @@ class NodeHooks:
             setattr(self, name, caller if implemented else _NoHooks._none)
 
 
-@attrs.frozen
-class RunInfo:
+class RunInfo(NamedTuple):
     """What a node needs to know about the run it belongs to (passed to hooks)."""
 
     run_id: str = ""
