@@ -10,6 +10,16 @@ Nothing is written into the user's home: `pytest_configure` points drupe's
 cache (``DRUPE_CACHE_DIR``) and IPython's and Jupyter's folders at one
 temporary folder per test process (each pytest-xdist worker has its own),
 removed when the process ends. Subprocesses inherit the variables.
+
+``-n auto`` starts one pytest-xdist worker more than there are cores: many
+tests spend seconds waiting (on a server's timeout, a sleeping node, a
+signal's effect), and the extra worker runs other tests meanwhile.
+
+Slow tests start first: a test marked ``@pytest.mark.slow(seconds=N)`` (about
+N seconds on a 2-core machine) runs before the unmarked ones, the slowest
+first. pytest-xdist hands each worker a slice of the collection and lets idle
+workers steal from busy ones, so the run ends on short tests and the workers
+finish together, instead of one worker starting a 20-second test last.
 """
 
 from __future__ import annotations
@@ -43,6 +53,10 @@ HOME_WRITERS = {
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "slow(seconds): takes about `seconds` on a 2-core machine; started first, slowest first",
+    )
     folder = Path(tempfile.mkdtemp(prefix="drupe-tests-"))
     config.stash[_scratch_key] = folder
     for variable, name in HOME_WRITERS.items():
@@ -56,6 +70,49 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _scratch_key = pytest.StashKey[Path]()
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: the cores plus one (``PYTEST_XDIST_AUTO_NUM_WORKERS`` still decides)."""
+    chosen = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS", "").strip()
+    if chosen.isdigit():
+        return int(chosen)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (cores or 1) + 1
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every worker's first tests are its share of the slow ones, slowest first.
+
+    pytest-xdist (``--dist worksteal``) gives worker k the k-th contiguous
+    slice of this order and lets idle workers take the *end* of a busy
+    worker's queue. So each slice starts with the slow tests dealt to it
+    (each next slow test to the slice with the fewest seconds so far) and
+    ends with ordinary tests in their collected order: all workers start a
+    long test at once, and what is left to steal at the end is short.
+    """
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    slow = sorted((i for i in items if _expected_seconds(i)), key=_expected_seconds, reverse=True)
+    others = [i for i in items if not _expected_seconds(i)]
+    dealt: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    for item in slow:
+        min(dealt, key=lambda share: sum(map(_expected_seconds, share))).append(item)
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for index, share in enumerate(dealt):
+        size = max(left // (workers - index), len(share))  # the slice worksteal sends
+        fill = size - len(share)
+        ordered += share + others[:fill]
+        del others[:fill]
+        left -= size
+    items[:] = ordered + others
+
+
+def _expected_seconds(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("slow")
+    if marker is None:
+        return 0.0
+    return float(marker.kwargs.get("seconds", marker.args[0] if marker.args else 1.0))
 
 
 @pytest.fixture(autouse=True)

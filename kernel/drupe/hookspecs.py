@@ -224,7 +224,10 @@ def open_store(project: Project | None, settings: Any) -> SessionStore | None:
 
     Answered by the bundled ``store`` plugin (SQLite under
     ``<project>/.drupe/``). Called once per session, and not at all when
-    the session is created with ``save_on_close=False``.
+    the session is created with ``save_on_close=False``. Also called to
+    read history (``drupe sessions``, ``drupe info``, shell completion):
+    opening must create nothing; create the store at its first write, and
+    until then read as empty.
     """
 
 

@@ -69,7 +69,7 @@ def list_command(state: CliState, /, limit: int, status: str | None, as_json: bo
         rows = map(_cells, history.iter_session_rows(limit=limit, status=status))
         first = list(itertools.islice(rows, TABLE_CHUNK))
         if not first:
-            click.echo("no sessions recorded" + (f" with status {status}" if status else ""))
+            click.echo(f"no sessions with status {status}" if status else "no sessions yet")
             return
         widths = _widths(first)
         out = sys.stdout  # a chunk of rows per write, not one echo per row

@@ -29,16 +29,22 @@ LATEST_NAMES = frozenset({LATEST, "last"})
 
 
 def open_backend(options: StoreOptions) -> drupe.SessionStore | None:
-    """The bundled backend ``options`` ask for, or ``None`` when it has no place."""
+    """The bundled backend ``options`` ask for, or ``None`` when it has no place.
+
+    Opening creates nothing: the store's file or folder appears at its first
+    write (a session's first record), so reading the history of a project
+    that never ran (`drupe info`, ``drupe sessions list``, shell completion)
+    leaves no ``.drupe/`` behind.
+    """
     if options.path is None:
         return None
     if options.backend == "json":
         from drupe_store.json_store import JsonStore
 
-        return JsonStore(options.path)
+        return JsonStore(options.path, lazy=True)
     from drupe_store.sqlite_store import SqliteStore
 
-    return SqliteStore(options.path, busy_timeout=options.busy_timeout)
+    return SqliteStore(options.path, busy_timeout=options.busy_timeout, lazy=True)
 
 
 class History:

@@ -51,12 +51,24 @@ def _safe_name(name: str, what: str, folder: Path) -> str:
 class JsonStore:
     """A `drupe.SessionStore` keeping ``<folder>/<session_id>.jsonl`` files."""
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, *, lazy: bool = False) -> None:
+        """Use the folder ``folder``, creating it unless ``lazy`` (then: at the first write).
+
+        A lazy store without its folder reads as empty: reading history never
+        leaves a ``.drupe/`` behind in a project that never ran a session.
+        """
         self.path = Path(folder)
-        prepare_folder(self.path.parent)
-        prepare_folder(self.path)
         self._lock = threading.Lock()
         self._closed = False
+        self._prepared = False
+        if not lazy:
+            self._prepare()
+
+    def _prepare(self) -> None:
+        if not self._prepared:
+            prepare_folder(self.path.parent)
+            prepare_folder(self.path)
+            self._prepared = True
 
     # -- files ----------------------------------------------------------------
 
@@ -69,6 +81,7 @@ class JsonStore:
             if self._closed:
                 raise drupe.StoreError(f"the session store {self.path} is closed")
             path = self._file(session_id)
+            self._prepare()
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
                 try:
@@ -116,6 +129,8 @@ class JsonStore:
         return data
 
     def _session_files(self) -> Iterator[Path]:
+        if not self.path.is_dir():  # a lazy store before its first write
+            return
         for entry in os.scandir(self.path):
             name = entry.name
             if name.startswith(".") or not entry.is_file():
@@ -140,6 +155,7 @@ class JsonStore:
         run_id, session_id = str(record["run_id"]), str(record["session_id"])
         claims = self.path / CLAIMS
         claim = claims / _safe_name(run_id, "run", self.path)
+        self._prepare()
         try:
             claims.mkdir(exist_ok=True)
             fd = os.open(claim, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

@@ -89,15 +89,30 @@ ROW_COLUMNS = (
 class SqliteStore:
     """A `drupe.SessionStore` in one SQLite file."""
 
-    def __init__(self, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
+    def __init__(
+        self, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT_S, lazy: bool = False
+    ) -> None:
+        """Open the database at ``path``, creating it (and its folder) unless ``lazy``.
+
+        A ``lazy`` store opens an existing file at once (a bad one fails
+        here) but creates a missing one only at its first write: until then
+        it reads as empty. Reading history must never leave a ``.drupe/``
+        behind in a project that never ran a session.
+        """
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         self._pid = os.getpid()
         self._closed = False
         self._close_lock = threading.Lock()
+        self._open_lock = threading.Lock()
+        self._db: sqlite_connections.Database | None = None
+        if not lazy or self.path.exists():
+            self._db = self._acquire()
+
+    def _acquire(self) -> sqlite_connections.Database:
         prepare_folder(self.path.parent)
         try:
-            self._db = sqlite_connections.acquire(self.path, busy_timeout, self._prepare)
+            return sqlite_connections.acquire(self.path, self.busy_timeout, self._prepare)
         except sqlite3.Error as exc:
             raise self._error("open", exc) from exc
 
@@ -131,7 +146,8 @@ class SqliteStore:
 
     @property
     def schema_version(self) -> int:
-        return self._read(current_version)
+        """The database's schema version; 0 while a lazy store has no file yet."""
+        return self._read(current_version, empty=0)
 
     # -- statements ---------------------------------------------------------
 
@@ -158,11 +174,19 @@ class SqliteStore:
 
     def _write(self, sql: str, values: tuple[Any, ...]) -> None:
         """One statement, committed when this returns (see `Database.write`)."""
-        self._open_database().write(sql, values, self._retry)
+        database = self._open_database(create=True)
+        assert database is not None
+        database.write(sql, values, self._retry)
 
-    def _read(self, body: Callable[[sqlite3.Connection], T]) -> T:
-        """``body`` on this thread's connection, in one read transaction (one snapshot)."""
-        conn = self._open_database().reader()
+    def _read(self, body: Callable[[sqlite3.Connection], T], empty: T) -> T:
+        """``body`` on this thread's connection, in one read transaction (one snapshot).
+
+        ``empty`` is the answer while the database does not exist (a lazy store).
+        """
+        database = self._open_database(create=False)
+        if database is None:
+            return empty
+        conn = database.reader()
 
         def attempt() -> T:
             conn.execute("BEGIN")
@@ -173,7 +197,8 @@ class SqliteStore:
 
         return self._retry(attempt)
 
-    def _open_database(self) -> sqlite_connections.Database:
+    def _open_database(self, *, create: bool) -> sqlite_connections.Database | None:
+        """The database; a lazy store without a file gives ``None`` unless ``create``."""
         if self._closed:
             raise drupe.StoreError(f"the session store {self.path} is closed")
         if os.getpid() != self._pid:
@@ -181,6 +206,10 @@ class SqliteStore:
                 f"the session store {self.path} was opened in process {self._pid} and cannot "
                 f"be used in a forked child ({os.getpid()}): open a new one there"
             )
+        if self._db is None:
+            with self._open_lock:
+                if self._db is None and (create or self.path.exists()):
+                    self._db = self._acquire()
         return self._db
 
     # -- SessionStore -------------------------------------------------------
@@ -222,7 +251,8 @@ class SqliteStore:
             owner = self._read(
                 lambda conn: conn.execute(
                     "SELECT session_id FROM runs WHERE run_id = ?", (run_id,)
-                ).fetchone()
+                ).fetchone(),
+                empty=None,
             )
             raise RunIdTakenError(run_id, owner[0] if owner else None) from None
 
@@ -242,7 +272,7 @@ class SqliteStore:
             row = conn.execute("SELECT record FROM runs WHERE run_id = ?", (run_id,)).fetchone()
             return None if row is None else str(row[0])
 
-        text = self._read(body)
+        text = self._read(body, empty=None)
         return None if text is None else run_with_effective_status(json.loads(text))
 
     def get_session(self, session_id: str) -> dict[str, Any] | None:
@@ -258,7 +288,7 @@ class SqliteStore:
             ).fetchall()
             return row[0], runs
 
-        found = self._read(body)
+        found = self._read(body, empty=None)
         if found is None:
             return None
         record = _readable(session_id, found[0])
@@ -357,7 +387,10 @@ class SqliteStore:
         if limit is not None and not decided_later:
             tail = " LIMIT ?"
             args.append(limit)
-        conn = self._open_database().reader()
+        database = self._open_database(create=False)
+        if database is None:
+            return
+        conn = database.reader()
         self._retry(lambda: conn.execute("BEGIN"))
         try:
             cursor = self._retry(lambda: conn.execute(select + where + order + tail, args))
@@ -396,7 +429,7 @@ class SqliteStore:
             ).fetchall()
             return sorted(r[0] for r in rows)
 
-        return self._read(body)
+        return self._read(body, empty=[])
 
     def close(self) -> None:
         """Done with the store; the connections stay open for the process's next store.
@@ -408,7 +441,7 @@ class SqliteStore:
             if self._closed:
                 return
             self._closed = True
-        if os.getpid() == self._pid:
+        if os.getpid() == self._pid and self._db is not None:
             sqlite_connections.release(self._db)
 
     def __repr__(self) -> str:

@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPARE = ROOT / "benchmarks" / "compare.py"
 FIGURES = {
@@ -48,6 +50,7 @@ def compare(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow(seconds=8)
 def test_quick_mode_measures_every_figure_with_this_drupe(tmp_path: Path) -> None:
     done = compare("--quick", "--json")
     assert done.returncode == 0, done.stderr

@@ -90,6 +90,17 @@ def test_each_plugin_completes_the_values_of_the_options_it_owns(
 
 
 def test_session_ids_complete_for_show_and_rerun(hello: Path) -> None:
+    # Before any session: only the names of the newest, and no store is created by looking.
+    assert complete(hello, "drupe sessions show ") == ["latest", "last"]
+    listed = subprocess.run(
+        [sys.executable, "-m", "drupe", "sessions", "list"],
+        cwd=hello,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (listed.returncode, listed.stdout) == (0, "no sessions yet\n")
+    assert not (hello / ".drupe").exists()
     ran = subprocess.run(
         [sys.executable, "-m", "drupe", "run"], cwd=hello, capture_output=True, timeout=120
     )

@@ -68,6 +68,8 @@ def test_info_lists_every_plugin_with_distribution_and_hooks(tmp_path: Path) -> 
 def test_info_says_who_answers_each_provider_hook_and_where_the_store_is(
     tmp_path: Path,
 ) -> None:
+    import drupe as kernel
+
     site = write_distribution(
         tmp_path / "site",
         "drupe-own-config",
@@ -89,11 +91,20 @@ def test_info_says_who_answers_each_provider_hook_and_where_the_store_is(
     assert data["providers"]["execute_run"] == ["pipeline"]
     assert data["providers"]["get_pipelines"] == ["pipeline"]
     expected = project / ".drupe" / "sessions.db"
-    assert data["store"] == {"location": str(expected), "type": "SqliteStore"}
+    assert data["store"] == {
+        "location": str(expected),
+        "type": "SqliteStore",
+        "has_sessions": False,
+    }
 
     text = drupe("info", cwd=project, env=with_site(site)).stdout
     assert "create_config_loader  ownconfig, config" in text
-    assert f"session store: {expected} (SqliteStore)" in text
+    assert f"session store: {expected} (SqliteStore; no sessions yet)" in text
+    # Looking never creates the history: a project that never ran keeps no .drupe/.
+    assert not (project / ".drupe").exists()
+    with kernel.Session.create(project_path=project):
+        pass
+    assert f"session store: {expected} (SqliteStore)\n" in drupe("info", cwd=project).stdout
     without = drupe("-p", "no:store", "info", cwd=project).stdout
     assert "session store: none (sessions are not recorded)" in without
     assert "open_store            nobody" in without

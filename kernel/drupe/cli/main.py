@@ -382,7 +382,8 @@ def info(state: CliState, /, as_json: bool) -> None:
     if store and store.get("error"):
         click.echo(f"session store: NOT OPENED: {store['error']}")
     elif store and where:
-        click.echo(f"session store: {where} ({store['type']})")
+        empty = "; no sessions yet" if store.get("has_sessions") is False else ""
+        click.echo(f"session store: {where} ({store['type']}{empty})")
     else:
         click.echo("session store: none (sessions are not recorded)")
     for error in manager.broken.values():

@@ -31,12 +31,15 @@ def providers(manager: pluggy.PluginManager) -> dict[str, list[str]]:
 
 
 def store_location(manager: pluggy.PluginManager, project: Any, settings: Any) -> dict[str, Any]:
-    """Where sessions of this project are recorded: ``{"location", "type"}`` (location may be None).
+    """Where sessions of this project are recorded: ``{"location", "type", "has_sessions"}``.
 
-    A store that cannot be opened gives ``{"location": None, "type": None, "error": ...}``.
+    ``location`` may be None (nothing is recorded); ``has_sessions`` is None
+    when the store could not be read. A store that cannot be opened gives
+    ``{"location": None, "type": None, "error": ...}``.
 
-    Asks ``open_store`` as a session would (which may create the store's
-    folder) and closes the store right away.
+    Asks ``open_store`` as a session would and reads one record: opening a
+    store creates nothing (see the hook), so ``drupe info`` in a project that
+    never ran leaves no store behind, and says there are no sessions yet.
     """
     try:
         store = manager.hook.open_store(project=project, settings=settings)
@@ -46,9 +49,14 @@ def store_location(manager: pluggy.PluginManager, project: Any, settings: Any) -
         return {"location": None, "type": None}
     try:
         location = getattr(store, "path", None) or getattr(store, "location", None)
+        try:
+            has_sessions: bool | None = bool(store.list_sessions(limit=1))
+        except Exception:  # unreadable history is `drupe sessions list`'s to explain
+            has_sessions = None
         return {
             "location": str(Path(location)) if location is not None else repr(store),
             "type": type(store).__name__,
+            "has_sessions": has_sessions,
         }
     finally:
         store.close()

@@ -261,7 +261,8 @@ def cluster_address() -> Iterator[str]:
         processes=True,
         host="127.0.0.1",
         scheduler_port=0,
-        dashboard_address=None,
+        # An OS-chosen port: with None the scheduler's HTTP server still tries 8787 first.
+        dashboard_address="127.0.0.1:0",
     )
     try:
         with Client(cluster, set_as_default=False) as client:

@@ -40,6 +40,7 @@ def _runs(root: Path) -> list[dict[str, Any]]:
     return [json.loads(row[0]) for row in rows]
 
 
+@pytest.mark.slow(seconds=6)
 def test_drupe_run_starts_a_local_cluster_for_the_run_and_closes_it(
     dask_project: Path,
     timings: Callable[[Path, str], dict[str, Any]],
@@ -80,6 +81,7 @@ def test_drupe_run_starts_a_local_cluster_for_the_run_and_closes_it(
     assert "distributed." not in done.stderr, "Dask's INFO chatter stays out of the run's output"
 
 
+@pytest.mark.slow(seconds=7)
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
 def test_interrupting_a_run_cancels_its_tasks_and_records_it_interrupted(
     dask_project: Path, tmp_path: Path, how: str, wait_gone: Callable[..., set[int]]
@@ -118,6 +120,7 @@ def test_interrupting_a_run_cancels_its_tasks_and_records_it_interrupted(
     assert not (dask_project / "data" / "forever.json").exists()
 
 
+@pytest.mark.slow(seconds=6)
 def test_drupe_dask_local_serves_workers_until_ctrl_c(wait_gone: Callable[..., set[int]]) -> None:
     from distributed import Client
 

@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
+@pytest.mark.slow(seconds=5)
 def test_the_hello_notebook_executes_with_nbconvert(tmp_path: Path) -> None:
     for name in ("hello", "notebooks"):
         shutil.copytree(

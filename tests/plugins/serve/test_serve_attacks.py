@@ -255,6 +255,7 @@ def test_without_a_token_it_refuses_a_public_address(tmp_path: Path) -> None:
     assert "--token-file" in done.stderr and "DRUPE_SERVE_TOKEN" in done.stderr
 
 
+@pytest.mark.slow(seconds=5)
 def test_on_loopback_a_token_is_generated_printed_once_and_kept_private(tmp_path: Path) -> None:
     project = hello_copy(tmp_path / "hello")
     env = {k: v for k, v in os.environ.items() if k != "DRUPE_SERVE_TOKEN"}

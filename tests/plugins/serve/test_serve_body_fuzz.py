@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,6 +41,7 @@ def _outcome(raw: bytes) -> Any:
         return error
 
 
+@pytest.mark.slow(seconds=5)
 @settings(max_examples=500, deadline=None)
 @given(BODIES)
 def test_any_body_is_a_run_body_or_a_4xx(raw: bytes) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from serve_helpers import expected_greeting, hello_copy
 
 from drupe_serve.run_records import RUN_VIEW_FIELDS
@@ -26,6 +27,7 @@ CLIENTS = 32
 REQUESTS_PER_CLIENT = 100
 
 
+@pytest.mark.slow(seconds=15)
 def test_32_concurrent_clients_get_only_their_own_answers(start_server: Any) -> None:
     server = start_server("--worker-threads", "8", "--max-in-flight", "64")
     session_id = httpx.get(f"{server.base_url}/health").json()["session_id"]
@@ -33,19 +35,18 @@ def test_32_concurrent_clients_get_only_their_own_answers(start_server: Any) -> 
     def client(index: int) -> tuple[int, list[str]]:
         wrong = 0
         run_ids: list[str] = []
-        with server.client() as http:
+        with server.load_client() as http:
             for i in range(REQUESTS_PER_CLIENT):
                 name, times = f"client{index}-request{i}", i % 5
-                response = http.post(
+                status, body = http.post_json(
                     "/runs",
-                    json={
+                    {
                         "node_names": ["greet", "shout"],
                         "runtime_params": {"name": name, "times": times},
                     },
                 )
-                body = response.json()
                 expected = {"loud_greeting": expected_greeting(name, times)}
-                ok = response.status_code == 200 and body["outputs"] == expected
+                ok = status == 200 and body["outputs"] == expected
                 wrong += not ok
                 run_ids.append(body.get("run_id", ""))
         return wrong, run_ids
@@ -66,6 +67,7 @@ def test_32_concurrent_clients_get_only_their_own_answers(start_server: Any) -> 
     assert {run["status"] for run in stored["runs"]} == {"succeeded"}
 
 
+@pytest.mark.slow(seconds=4)
 def test_the_real_server_answers_each_error_status(start_server: Any) -> None:
     server = start_server("--worker-threads", "2", "--max-in-flight", "1")
     with server.client() as http:
@@ -117,6 +119,7 @@ def test_the_real_server_answers_each_error_status(start_server: Any) -> None:
     assert failed.json()["run_id"] in server.log.read_text()
 
 
+@pytest.mark.slow(seconds=5)
 def test_sigterm_during_load_loses_no_accepted_run(start_server: Any) -> None:
     server = start_server("--worker-threads", "4", "--max-in-flight", "64")
     session_id = httpx.get(f"{server.base_url}/health").json()["session_id"]

@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import pytest
 from serve_helpers import expected_greeting
 
 
@@ -47,6 +48,7 @@ def _stored_runs(server: Any, session_id: str) -> dict[str, dict[str, Any]]:
     return {run["run_id"]: run for run in server.stored_session(session_id)["runs"]}
 
 
+@pytest.mark.slow(seconds=5)
 def test_sigterm_finishes_running_and_queued_runs_and_answers_every_client(
     start_server: Any,
 ) -> None:
@@ -134,6 +136,7 @@ def test_a_second_signal_interrupts_at_once_and_exits_non_zero(start_server: Any
     assert record["status"] == "interrupted"
 
 
+@pytest.mark.slow(seconds=5)
 def test_a_run_past_its_timeout_fails_as_timed_out(start_server: Any) -> None:
     server = start_server("--worker-threads", "2", "--run-timeout", "30")
     session_id = httpx.get(f"{server.base_url}/health").json()["session_id"]
@@ -167,6 +170,7 @@ def test_a_run_past_its_timeout_fails_as_timed_out(start_server: Any) -> None:
     assert server.terminate_and_wait() == 0
 
 
+@pytest.mark.slow(seconds=5)
 def test_a_body_timeout_above_the_servers_is_capped(start_server: Any) -> None:
     server = start_server("--run-timeout", "0.5")
     answer = _post(server, "late", 3, timeout=600)

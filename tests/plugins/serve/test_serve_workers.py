@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from serve_helpers import expected_greeting
 
 CLIENTS = 64
 REQUESTS_PER_CLIENT = 50
 
 
+@pytest.mark.slow(seconds=15)
 def test_two_workers_answer_64_clients_correctly_and_record_every_run_once(
     start_server: Any,
 ) -> None:
@@ -31,18 +33,17 @@ def test_two_workers_answer_64_clients_correctly_and_record_every_run_once(
     def client(index: int) -> tuple[int, list[tuple[str, str]]]:
         wrong = 0
         runs: list[tuple[str, str]] = []
-        with server.client() as http:
+        with server.load_client() as http:
             for i in range(REQUESTS_PER_CLIENT):
                 name, times = f"c{index}-r{i}", i % 4
-                response = http.post(
+                status, body = http.post_json(
                     "/runs",
-                    json={
+                    {
                         "node_names": ["greet", "shout"],
                         "runtime_params": {"name": name, "times": times},
                     },
                 )
-                body = response.json()
-                ok = response.status_code == 200 and body["outputs"] == {
+                ok = status == 200 and body["outputs"] == {
                     "loud_greeting": expected_greeting(name, times)
                 }
                 wrong += not ok

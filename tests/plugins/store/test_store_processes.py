@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from store_testkit import history_at
 
 KIT = Path(__file__).with_name("store_testkit.py")
@@ -53,6 +54,7 @@ def test_a_session_killed_mid_run_is_listed_as_interrupted(tmp_path: Path, backe
     assert [r["status"] for r in record["runs"]] == ["interrupted"]
 
 
+@pytest.mark.slow(seconds=6)
 def test_eight_processes_writing_fifty_sessions_each_lose_nothing(
     tmp_path: Path, backend: str
 ) -> None:

@@ -15,6 +15,7 @@ from store_testkit import ProjectAt, history_at, plugins_for
 import drupe
 import drupe_store
 from drupe.testing import FunctionExecutor, StaticConfig
+from drupe_store.history import history_for
 
 
 def test_a_session_and_its_run_are_recorded_whole(tmp_path: Path, backend: str) -> None:
@@ -164,6 +165,27 @@ def test_save_on_close_false_writes_nothing(tmp_path: Path, backend: str) -> Non
         assert session.store is None
         session.run()
     assert not (tmp_path / ".drupe").exists()
+
+
+def test_reading_the_history_of_a_project_that_never_ran_creates_nothing(
+    tmp_path: Path, backend: str
+) -> None:
+    manager = drupe.build_plugin_manager(
+        start=tmp_path, plugins=plugins_for(tmp_path, backend), entry_points=False
+    )
+    with history_for(manager, tmp_path) as history:
+        assert history.list_sessions() == []
+        assert list(history.iter_session_texts()) == []
+        assert history.find("2026") == [] and history.find_run("nope") is None
+        with pytest.raises(drupe.StoreError, match="no session recorded yet"):
+            history.get_session("latest")
+    assert not (tmp_path / ".drupe").exists()
+    # The first session creates the store; a reader opened before it sees the session.
+    with history_for(manager, tmp_path) as early:
+        with drupe.Session.create(plugins=plugins_for(tmp_path, backend), entry_points=False) as s:
+            s.run()
+        assert early.get_session("latest")["session_id"] == s.session_id
+    assert (tmp_path / ".drupe" / ".gitignore").is_file()
 
 
 def test_a_session_without_a_project_works_and_keeps_no_history(tmp_path: Path) -> None:

@@ -135,6 +135,7 @@ def fleet(tmp_path: Path, bucket: str, s3_credentials: dict[str, Any]) -> Path:
     return root
 
 
+@pytest.mark.slow(seconds=12)
 def test_runs_on_s3_with_versions_and_only_missing_outputs(
     fleet: Path, bucket: str, s3_credentials: dict[str, Any]
 ) -> None:

@@ -185,6 +185,7 @@ def test_params_env_and_conf_source(tmp_path: Path) -> None:
     assert characters("--conf-source", str(other)) == len("YO, X!!")
 
 
+@pytest.mark.slow(seconds=4)
 def test_only_missing_outputs_flag(tmp_path: Path) -> None:
     root = _copy("spaceflights", tmp_path)
     drupe(root, "run", "--pipelines", "data_processing")

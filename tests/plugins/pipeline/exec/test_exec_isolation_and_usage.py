@@ -1,18 +1,24 @@
 """Catalog entries are private to each run; bad selections and a missing project finder.
 
-Real projects in temp folders, the real CLI in subprocesses.
+Real projects in temp folders. The real CLI: in a subprocess for a disabled
+plugin, in this process (click's runner) for the twelve bad selections, which
+are refused before anything runs: a fresh interpreter each would spend most of
+its second importing pandas for the project's nodes.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 import drupe
 from drupe_pipeline import SelectionError
@@ -100,14 +106,40 @@ def test_disabled_project_plugin_is_named_instead_of_package_not_found(tmp_path:
 
 
 @pytest.fixture(scope="module")
-def spaceflights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def spaceflights(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("usage") / "spaceflights"
     shutil.copytree(
         EXAMPLES / "spaceflights",
         root,
         ignore=shutil.ignore_patterns(".drupe", "__pycache__", "0[2-9]_*"),
     )
-    return root
+    yield root
+    for name, module in list(sys.modules.items()):  # the project's code, imported in-process
+        if (getattr(module, "__file__", None) or "").startswith(str(root)):
+            del sys.modules[name]
+
+
+@pytest.fixture
+def drupe_in_process(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> Iterator[Callable[..., tuple[Result, list[str]]]]:
+    """``drupe_in_process(cwd, *args)``: the ``drupe`` command's result and its log lines.
+
+    The root logger's level, which the command sets from its flags, is put back after.
+    """
+    from drupe.cli.main import cli as drupe_command
+
+    monkeypatch.delenv("DRUPE_ENV", raising=False)
+    root_level = logging.getLogger().level
+
+    def invoke(cwd: Path, *args: str) -> tuple[Result, list[str]]:
+        monkeypatch.chdir(cwd)
+        caplog.clear()
+        result = CliRunner().invoke(drupe_command, list(args), prog_name="drupe")
+        return result, [record.getMessage() for record in caplog.records]
+
+    yield invoke
+    logging.getLogger().setLevel(root_level)
 
 
 @pytest.mark.parametrize(
@@ -131,12 +163,16 @@ def spaceflights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ],
 )
 def test_bad_selections_are_usage_errors(
-    spaceflights: Path, args: list[str], expected: str
+    spaceflights: Path,
+    args: list[str],
+    expected: str,
+    drupe_in_process: Callable[..., tuple[Result, list[str]]],
 ) -> None:
-    done = cli(spaceflights, "run", *args)
-    assert done.returncode == 2, done.stderr
+    done, logged = drupe_in_process(spaceflights, "run", *args)
+    assert done.exit_code == 2, (done.stderr, done.exception)
     assert expected in done.stderr
     assert "running node" not in done.stderr and "Traceback" not in done.stderr
+    assert not [line for line in logged if "running node" in line]  # nothing ran
 
 
 def test_selection_error_is_a_pipeline_error_with_exit_code_2() -> None:
