@@ -56,9 +56,17 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
 
 def matching_files(files: Iterable[str], patterns: Iterable[str]) -> list[str]:
     """The config files (by extension) among ``files`` that match any of ``patterns``."""
+    return list(_matching(tuple(files), tuple(patterns)))
+
+
+@functools.lru_cache(maxsize=512)
+def _matching(files: tuple[str, ...], patterns: tuple[str, ...]) -> tuple[str, ...]:
+    # A pure function of its arguments, and every session asks the same
+    # questions of the same listing (4 keys x 2 envs): matching each file
+    # against each glob again was a tenth of a session.
     regexes = [compile_glob(p) for p in patterns]
-    return [
+    return tuple(
         path
         for path in files
         if path.lower().endswith(EXTENSIONS) and any(r.match(path) for r in regexes)
-    ]
+    )

@@ -58,7 +58,7 @@ class ConfSource:
 
     def display(self, env: str, relative: str) -> str:
         """How a file is named in messages: a path, or ``archive!member``."""
-        return str(self.location / env / relative)
+        return os.path.join(self.location, env, relative)  # str ops: pathlib was 6% of a session
 
     def read(self, env: str, relative: str) -> bytes:
         raise NotImplementedError
@@ -138,7 +138,8 @@ class FolderSource(ConfSource):
         return (self.location / env).is_dir()
 
     def read(self, env: str, relative: str) -> bytes:
-        return (self.location / env / relative).read_bytes()
+        with open(os.path.join(self.location, env, relative), "rb") as handle:
+            return handle.read()
 
 
 #: The largest archive member (uncompressed bytes) the loader will read; a
