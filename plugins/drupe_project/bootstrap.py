@@ -182,11 +182,21 @@ def forget_stale_modules(package_name: str, source_dir: Path) -> None:
     """
     top = package_name.split(".")[0]
     module = sys.modules.get(top)
-    if module is None or _location_unknown(module) or _lives_in(module, source_dir):
+    if module is None:
+        return
+    seen = _verified.get(top)
+    if seen is not None and seen[0] is module and seen[1] == source_dir:
+        return  # this very module object was found in this folder before: no resolve again
+    if _location_unknown(module) or _lives_in(module, source_dir):
+        _verified[top] = (module, source_dir)
         return
     for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
         del sys.modules[name]
     importlib.invalidate_caches()
+
+
+#: top-level package -> (the module object, the folder) it was last found to live in.
+_verified: dict[str, tuple[object, Path]] = {}
 
 
 def _location_unknown(module: object) -> bool:
