@@ -30,6 +30,7 @@ FIGURES = {
     "pool-2",
     "rss",
     "config",
+    "config-cold",
     "yaml-floor",
     "sessions-list",
 }
