@@ -48,7 +48,6 @@ def local_command(workers: int | None, threads_per_worker: int, host: str, port:
             threads_per_worker=threads_per_worker,
             host=host,
             port=port,
-            dashboard=True,
         )
         try:
             address = cluster.scheduler_address

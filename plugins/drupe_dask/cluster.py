@@ -43,11 +43,12 @@ def start_local_cluster(
     threads_per_worker: int | None,
     host: str = "127.0.0.1",
     port: int = 0,
-    dashboard: bool = False,
     timeout: float = 30.0,
 ) -> Any:
     """A `LocalCluster` of worker processes on ``host`` (not yet connected to)."""
-    dashboard_address = f"{host}:0" if dashboard and dashboard_available() else None
+    # Always an OS-chosen port: with None the scheduler's HTTP server still tries 8787
+    # first, so two clusters on one machine (two runs, a test suite) collide and warn.
+    dashboard_address = f"{host}:0"
     return distributed().LocalCluster(
         n_workers=workers,
         threads_per_worker=threads_per_worker,
