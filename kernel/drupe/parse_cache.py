@@ -51,6 +51,14 @@ _memory_bytes = 0
 _lock = threading.Lock()
 
 
+def _after_fork_in_child() -> None:
+    global _lock
+    _lock = threading.Lock()  # a thread of the parent may have held it at the fork
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def cached_parse(data: bytes, parser: str, parse: Callable[[bytes], Any]) -> Any:
     """``parse(data)``, or a copy of what it returned for the same ``parser`` and bytes.
 

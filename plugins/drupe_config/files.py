@@ -40,7 +40,11 @@ def parse(data: bytes, name: str) -> dict[str, Any]:
 
 
 def _tag() -> str:
-    """Stat of the modules that decide what bytes parse to, plus the shape limits."""
+    """Stat of the modules that decide what bytes parse to, plus the shape limits.
+
+    The stats are taken once per process; the limits are read on every call,
+    so a changed limit never serves a result checked against another.
+    """
     global _parser_tag
     if _parser_tag is None:
         here = Path(__file__).parent
@@ -53,5 +57,5 @@ def _tag() -> str:
                 stamps.append(f"{st.st_mtime_ns}.{st.st_size}")
             except OSError:
                 stamps.append("-")
-        _parser_tag = ":".join([*stamps, str(shape.MAX_EXPANDED_NODES), str(shape.MAX_DEPTH)])
-    return _parser_tag
+        _parser_tag = ":".join(stamps)
+    return f"{_parser_tag}:{shape.MAX_EXPANDED_NODES}:{shape.MAX_DEPTH}"

@@ -124,7 +124,9 @@ class FolderSource(ConfSource):
         listing = _Listing(found, stamps, made_ns)
         if listing.trusted and all(mtime >= 0 for _, mtime in stamps):
             if len(_listings) >= _LISTINGS_KEPT:
-                _listings.pop(next(iter(_listings)), None)
+                # Another thread may change the dict meanwhile: dropping the oldest is best effort.
+                with contextlib.suppress(RuntimeError, StopIteration):
+                    _listings.pop(next(iter(_listings)), None)
             _listings[root] = listing
         return list(found)
 

@@ -7,8 +7,8 @@ A project defines ``<package>/pipeline_registry.py`` with a function
 out pipelines by name. As in Kedro, the function is called once per process
 for a given module: later sessions reuse its (immutable) pipelines, which
 saves rebuilding and re-validating every node per session. A re-imported
-module (``%reload_drupe``, an edited file picked up by a new project
-bootstrap) has a new function, which is called again.
+module (``%reload_drupe``, or another project folder using the same package
+name) has a new function, which is called again.
 
 A value of that dict may also be a function taking no argument and returning
 the pipeline: it is called only when that pipeline is requested, so a
