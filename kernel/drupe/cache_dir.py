@@ -6,7 +6,9 @@ Two caches live there, both safe to delete at any time: the entry-point scan
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from pathlib import Path
 
 CACHE_ENV_VAR = "DRUPE_CACHE_DIR"
@@ -22,3 +24,28 @@ def cache_folder() -> Path | None:
         "drupe",
     )
     return Path(folder)
+
+
+def store_file(path: Path, data: bytes, *, pattern: str, max_files: int) -> None:
+    """Write ``data`` to ``path`` atomically, then keep at most ``max_files`` like it.
+
+    Files of ``path``'s folder matching ``pattern`` are the ones counted; the
+    least recently written go first (``path`` itself never). A cache that
+    cannot be written (a read-only home) only costs the next process its
+    work again, so errors are swallowed.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        found = sorted(
+            (entry.stat().st_mtime_ns, entry)
+            for entry in path.parent.glob(pattern)
+            if entry != path
+        )
+    except OSError:
+        return
+    for _, old in found[: max(0, len(found) + 1 - max_files)]:
+        with contextlib.suppress(OSError):
+            old.unlink()

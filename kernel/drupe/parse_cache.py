@@ -25,7 +25,6 @@ file there is trusted to be what drupe wrote.
 
 from __future__ import annotations
 
-import contextlib
 import marshal
 import os
 import sys
@@ -36,7 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from drupe.cache_dir import cache_folder
+from drupe.cache_dir import cache_folder, store_file
 
 #: Files larger than this are parsed every time (the cache is for config-sized files).
 MAX_CACHED_BYTES = 1 << 20
@@ -135,26 +134,4 @@ def _read_disk(path: Path, parser: str, data: bytes) -> bytes | None:
 
 
 def _write_disk(path: Path, parser: str, data: bytes, blob: bytes) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_bytes(marshal.dumps((parser, data, blob)))
-        os.replace(tmp, path)
-        _prune(path.parent, keep=path)
-    except OSError:
-        pass  # a read-only cache folder only costs the next process a parse
-
-
-def _prune(folder: Path, keep: Path) -> None:
-    """Keep at most `DISK_MAX_FILES` files, removing the least recently written."""
-    try:
-        entries = [(entry.stat().st_mtime_ns, entry.path) for entry in os.scandir(folder)]
-    except OSError:
-        return
-    if len(entries) <= DISK_MAX_FILES:
-        return
-    entries.sort()
-    for _, old in entries[: len(entries) - DISK_MAX_FILES]:
-        if old != str(keep):
-            with contextlib.suppress(OSError):
-                os.unlink(old)
+    store_file(path, marshal.dumps((parser, data, blob)), pattern="*.bin", max_files=DISK_MAX_FILES)

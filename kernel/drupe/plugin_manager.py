@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 import pluggy
 
 from drupe import hookspecs
-from drupe.cache_dir import cache_folder
+from drupe.cache_dir import cache_folder, store_file
 from drupe.errors import DrupeError, MissingProviderError, PluginError
 from drupe.markers import PROJECT_NAME
 
@@ -180,29 +180,16 @@ def _write_disk_cache(key: str, plugins: tuple[EntryPointPlugin, ...]) -> None:
     path = _cache_file(key)
     if path is None:
         return
-    try:
-        import json
+    import json
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        payload = {"key": key, "plugins": [p._asdict() for p in plugins]}
-        tmp.write_text(json.dumps(payload), encoding="utf-8")
-        os.replace(tmp, path)
-        _prune_disk_cache(path.parent, keep=path)
-    except OSError:
-        pass  # a read-only home only costs the next process a scan
+    payload = {"key": key, "plugins": [p._asdict() for p in plugins]}
+    store_file(
+        path, json.dumps(payload).encode(), pattern="entry-points-*.json", max_files=CACHE_MAX_FILES
+    )
 
 
 #: The disk cache keeps at most this many scans (one per interpreter and sys.path).
 CACHE_MAX_FILES = 16
-
-
-def _prune_disk_cache(folder: Path, keep: Path) -> None:
-    """Remove the least recently written scans beyond `CACHE_MAX_FILES` (a few kB each)."""
-    files = sorted(folder.glob("entry-points-*.json"), key=lambda f: f.stat().st_mtime_ns)
-    for old in files[: max(0, len(files) - CACHE_MAX_FILES)]:
-        if old != keep:
-            old.unlink(missing_ok=True)
 
 
 def _scan() -> tuple[EntryPointPlugin, ...]:
