@@ -277,14 +277,12 @@ def rss_growth(tool: Tool, work: Work) -> float:
     return float(answer["value"])
 
 
-def config_load(tool: Tool, work: Work) -> float:
-    count = 1 if tool.kind == "kedro" else work.settings.config_iterations
-    return float(tool.probe("config", work.conf, "--count", str(count))["value"]) * 1000
+def config(figure: str) -> Sample:
+    def sample(tool: Tool, work: Work) -> float:
+        count = 1 if tool.kind == "kedro" else work.settings.config_iterations
+        return float(tool.probe(figure, work.conf, "--count", str(count))["value"]) * 1000
 
-
-def config_load_cold(tool: Tool, work: Work) -> float:
-    count = 1 if tool.kind == "kedro" else work.settings.config_iterations
-    return float(tool.probe("config-cold", work.conf, "--count", str(count))["value"]) * 1000
+    return sample
 
 
 def yaml_floor(tool: Tool, work: Work) -> float:
@@ -338,12 +336,14 @@ def figures(settings: Settings) -> list[Figure]:
             better="",
             once=True,
         ),
-        Figure("config", "config load, 400 files (parameters)", "ms", config_load, needs=("conf",)),
+        Figure(
+            "config", "config load, 400 files (parameters)", "ms", config("config"), needs=("conf",)
+        ),
         Figure(
             "config-cold",
             "  the same, parsed-file cache off",
             "ms",
-            config_load_cold,
+            config("config-cold"),
             needs=("conf",),
         ),
         Figure(

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
+import functools
 import json
 import logging
 import os
@@ -191,44 +193,31 @@ def rss(args: argparse.Namespace) -> dict[str, Any]:
     return {"value": after - before, "before_mib": before, "after_mib": after}
 
 
-def config_load(args: argparse.Namespace) -> dict[str, Any]:
-    """Median seconds to load ``parameters`` from the tree at ``args.path`` (400 files)."""
-    import bench_config
+def config_load(args: argparse.Namespace, *, cold: bool = False) -> dict[str, Any]:
+    """Median seconds to load ``parameters`` from the tree at ``args.path`` (400 files).
 
-    conf = Path(args.path)
-    load = bench_config.kedro_parameters if args.kind == "kedro" else bench_config.drupe_parameters
-    load(conf)  # imports, not measured
-    return {"value": bench_config.median_seconds(lambda: load(conf), args.count)}
-
-
-def config_load_cold(args: argparse.Namespace) -> dict[str, Any]:
-    """`config_load` with drupe's parsed-file cache off: every sample parses all 400 files.
-
-    drupe keeps what each file's bytes parsed to (``drupe.cached_parse``), so
-    the plain ``config`` figure measures repeated loads; this one measures a
-    first load. Kedro and a drupe without that cache behave the same in both.
+    ``cold``: drupe's parsed-file cache is off and emptied before every
+    sample, so each one parses all 400 files. drupe keeps what each file's
+    bytes parsed to (``drupe.cached_parse``): the plain figure measures
+    repeated loads, the cold one a first load. Kedro and a drupe without
+    that cache behave the same in both.
     """
-    import os
-
     import bench_config
 
-    os.environ["DRUPE_NO_CACHE"] = "1"  # no disk copies
-    try:
-        from drupe.parse_cache import clear_memory
-    except ImportError:  # a drupe from before the cache
-
-        def clear_memory() -> None:
-            pass
-
+    clear_memory: Callable[[], None] = lambda: None  # noqa: E731
+    if cold:
+        os.environ["DRUPE_NO_CACHE"] = "1"  # no disk copies
+        with contextlib.suppress(ImportError):  # a drupe from before the cache, or Kedro
+            from drupe.parse_cache import clear_memory
     conf = Path(args.path)
     load = bench_config.kedro_parameters if args.kind == "kedro" else bench_config.drupe_parameters
     load(conf)  # imports, not measured
 
-    def cold() -> None:
+    def sample() -> None:
         clear_memory()
         load(conf)
 
-    return {"value": bench_config.median_seconds(cold, args.count)}
+    return {"value": bench_config.median_seconds(sample, args.count)}
 
 
 def yaml_floor(args: argparse.Namespace) -> dict[str, Any]:
@@ -254,7 +243,7 @@ FIGURES: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "pool": pool_rate,
     "rss": rss,
     "config": config_load,
-    "config-cold": config_load_cold,
+    "config-cold": functools.partial(config_load, cold=True),
     "yaml-floor": yaml_floor,
 }
 
