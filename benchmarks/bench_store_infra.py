@@ -28,8 +28,9 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
+
+from bench_store import ProjectAt  # the same stand-in project and settings
 
 import drupe
 import drupe_store
@@ -43,19 +44,6 @@ GIT_ENV = {
     "GIT_COMMITTER_NAME": "b",
     "GIT_COMMITTER_EMAIL": "b@example.com",
 }
-
-
-class ProjectAt:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    @drupe.hookimpl
-    def find_project(self) -> drupe.Project:
-        return drupe.Project(package_name="bench", root=self.root)
-
-    @drupe.hookimpl
-    def load_settings(self) -> Any:
-        return SimpleNamespace(SESSION_STORE_ARGS={})
 
 
 def make_repo(root: Path, files: int) -> None:
