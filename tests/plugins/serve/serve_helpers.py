@@ -18,6 +18,7 @@ parameters, which makes a response given to the wrong client visible.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -250,16 +251,19 @@ class LoadClient:
         self.close()
 
 
-@pytest.fixture
-def start_server(tmp_path: Path) -> Iterator[Any]:
-    """Factory: ``start_server(*serve_args)`` returns a ready `ServerProcess`."""
+@contextlib.contextmanager
+def servers(folder: Path) -> Iterator[Any]:
+    """``start(*serve_args)`` returns a ready `ServerProcess` serving a hello copy in ``folder``.
+
+    Every server started is killed when the block ends, if still running.
+    """
     started: list[ServerProcess] = []
-    site = install_test_plugin(tmp_path / "site")
-    project = hello_copy(tmp_path / "hello")
+    site = install_test_plugin(folder / "site")
+    project = hello_copy(folder / "hello")
 
     def start(*serve_args: str, extra_env: Mapping[str, str] = {}) -> ServerProcess:
         port = free_port()
-        witness = tmp_path / f"witness-{port}.jsonl"
+        witness = folder / f"witness-{port}.jsonl"
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
@@ -278,7 +282,7 @@ def start_server(tmp_path: Path) -> Iterator[Any]:
             "--log-level",
             "warning",
         ]
-        log = tmp_path / f"server-{port}.log"
+        log = folder / f"server-{port}.log"
         with log.open("w") as output:  # a file, not a pipe: a chatty server never blocks
             process = subprocess.Popen(
                 [*command, *serve_args], cwd=project, env=env, stdout=output, stderr=output
@@ -288,8 +292,17 @@ def start_server(tmp_path: Path) -> Iterator[Any]:
         server.wait_ready()
         return server
 
-    yield start
-    for server in started:
-        if server.process.poll() is None:
-            server.process.kill()
-            server.process.wait(10)
+    try:
+        yield start
+    finally:
+        for server in started:
+            if server.process.poll() is None:
+                server.process.kill()
+                server.process.wait(10)
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Any]:
+    """Factory: ``start_server(*serve_args)`` returns a ready `ServerProcess` of this test."""
+    with servers(tmp_path) as start:
+        yield start

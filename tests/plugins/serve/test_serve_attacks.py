@@ -1,7 +1,10 @@
 """`drupe serve` tried as an attacker would: every attack fails, and none is a 500.
 
 A real server on 127.0.0.1 and real HTTP (raw sockets where a client
-library would not misbehave on purpose). Loops are bounded.
+library would not misbehave on purpose). Loops are bounded. Attacks that
+need no option of their own share one server (`shared_server`), as the
+attacks on a real server would: each checks that it started no run by
+counting the runs started before and after it.
 """
 
 from __future__ import annotations
@@ -13,17 +16,30 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from serve_helpers import AUTH, TOKEN, free_port, hello_copy
+from serve_helpers import AUTH, TOKEN, ServerProcess, free_port, hello_copy, servers
 
 
-def test_every_endpoint_but_health_wants_the_token(start_server: Any) -> None:
-    server = start_server()
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server with the default options for the attacks of this module that need no other."""
+    with servers(tmp_path_factory.mktemp("shared-server")) as start:
+        yield start()
+
+
+def runs_started(server: ServerProcess) -> int:
+    return sum(e["event"] == "before_run" for e in server.events())
+
+
+def test_every_endpoint_but_health_wants_the_token(shared_server: ServerProcess) -> None:
+    server = shared_server
+    started = runs_started(server)
     with httpx.Client(base_url=server.base_url, timeout=30) as http:
         assert http.get("/health").status_code == 200  # load balancers probe it
         for method, path in [("POST", "/runs"), ("GET", "/runs/x"), ("GET", "/pipelines")]:
@@ -40,7 +56,7 @@ def test_every_endpoint_but_health_wants_the_token(start_server: Any) -> None:
                 assert response.headers["www-authenticate"] == "Bearer"
         assert http.get("/pipelines", headers=AUTH).status_code == 200
     # Nothing ran.
-    assert not [e for e in server.events() if e["event"] == "before_run"]
+    assert runs_started(server) == started
 
 
 def test_cross_site_requests_and_foreign_hosts_are_refused(start_server: Any) -> None:
@@ -140,9 +156,10 @@ def _nested(depth: int) -> str:
     ],
 )
 def test_hostile_bodies_are_4xx_naming_the_field(
-    start_server: Any, raw: str, status: int, field: str | None
+    shared_server: ServerProcess, raw: str, status: int, field: str | None
 ) -> None:
-    server = start_server()
+    server = shared_server
+    started = runs_started(server)
     with server.client() as http:
         response = http.post("/runs", content=raw, headers={"content-type": "application/json"})
     assert response.status_code == status, response.text
@@ -150,12 +167,12 @@ def test_hostile_bodies_are_4xx_naming_the_field(
     if field is not None:
         assert response.json()["field"] == field
     # Refused before anything ran.
-    ran = [e for e in server.events() if e["event"] == "before_run"]
-    assert len(ran) == (1 if status == 200 else 0) or field == "load_versions"
+    ran = runs_started(server) - started
+    assert ran == (1 if status == 200 else 0) or field == "load_versions"
 
 
-def test_nesting_too_deep_for_the_parser_is_422_too(start_server: Any) -> None:
-    server = start_server()
+def test_nesting_too_deep_for_the_parser_is_422_too(shared_server: ServerProcess) -> None:
+    server = shared_server
     with server.client() as http:
         for raw in [
             b'{"runtime_params": {"a": ' + b"[" * 200_000 + b"]" * 200_000 + b"}}",
