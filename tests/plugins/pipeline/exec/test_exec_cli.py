@@ -1,5 +1,12 @@
 """Every ``drupe run`` flag end to end: the real ``drupe`` command, all bundled
-plugins, on temporary copies of the example projects."""
+plugins, on temporary copies of the example projects.
+
+The command runs in a subprocess, except for the tests of what the selection
+flags and ``--only-missing-outputs`` select, which run it in this process
+(``drupe_in_process``): a fresh interpreter spends most of a spaceflights run
+importing pandas, scikit-learn and plotly. ``docs/runners.md`` runs these
+flags in real processes too.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +17,13 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import Result
+
+InProcess = Callable[..., tuple[Result, list[str]]]
 
 EXAMPLES = Path(__file__).resolve().parents[4] / "examples"
 DRUPE = [sys.executable, "-m", "drupe"]
@@ -43,9 +54,16 @@ def ran(done: subprocess.CompletedProcess[str]) -> list[str]:
     return re.findall(r"running node (\S+)", done.stderr)
 
 
+def ran_in_process(done: tuple[Result, list[str]]) -> list[str]:
+    """The nodes a `drupe_in_process` command ran, once it succeeded."""
+    result, logged = done
+    assert result.exit_code == 0, (result.output, result.exception)
+    return [line.split()[-1] for line in logged if line.startswith("running node ")]
+
+
 @pytest.fixture(scope="module")
 def spaceflights(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One copy, fully run once: later tests select parts of it."""
+    """One copy, fully run once (in a subprocess): later tests select parts of it."""
     root = _copy("spaceflights", tmp_path_factory.mktemp("cli"))
     drupe(root, "run", "--run-id", "2026-01-01T00.00.00.000001Z-0000000001")
     return root
@@ -124,9 +142,11 @@ def test_full_run_writes_versioned_outputs_under_the_run_id(spaceflights: Path) 
         "namespaces",
     ],
 )
-def test_selection_flags(spaceflights: Path, flags: list[str], expected: set[str]) -> None:
-    done = drupe(spaceflights, "run", *flags)
-    assert set(ran(done)) == expected
+def test_selection_flags(
+    spaceflights: Path, flags: list[str], expected: set[str], drupe_in_process: InProcess
+) -> None:
+    done = drupe_in_process(spaceflights, "run", *flags)
+    assert set(ran_in_process(done)) == expected
 
 
 def test_load_versions_reads_the_version_asked_for(spaceflights: Path) -> None:
@@ -157,12 +177,17 @@ def test_bad_load_versions_exit_2(tmp_path: Path) -> None:
     assert done.returncode == 2 and "dataset:version" in done.stderr
 
 
+FANOUT_NODES = {"make_chunks", "digest_0", "digest_1", "digest_2", "digest_3", "combine"}
+
+
 @pytest.mark.parametrize("runner", ["thread", "parallel", "drupe_pipeline.ThreadRunner"])
 def test_runner_flag(tmp_path: Path, runner: str) -> None:
-    root = _copy("spaceflights", tmp_path)
-    done = drupe(root, "run", "--runner", runner)
-    assert set(ran(done)) == ALL_NODES
-    assert len(list((root / "data/08_reporting/candidate_modelling/metrics.json").iterdir())) == 1
+    # examples/dask: four independent branches between a split and a join, made
+    # light (rounds=1000); docs/runners.md runs these flags on spaceflights too.
+    root = _copy("dask", tmp_path)
+    done = drupe(root, "run", "--runner", runner, "--params", "rounds=1000")
+    assert set(ran(done)) == FANOUT_NODES
+    assert len(list((root / "data/report.json").iterdir())) == 1
 
 
 def test_params_env_and_conf_source(tmp_path: Path) -> None:
@@ -186,15 +211,15 @@ def test_params_env_and_conf_source(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow(seconds=4)
-def test_only_missing_outputs_flag(tmp_path: Path) -> None:
+def test_only_missing_outputs_flag(tmp_path: Path, drupe_in_process: InProcess) -> None:
     root = _copy("spaceflights", tmp_path)
-    drupe(root, "run", "--pipelines", "data_processing")
-    done = drupe(root, "run", "--pipelines", "data_processing", "--only-missing-outputs")
-    assert ran(done) == []
-    assert "skipping node data_processing.preprocess_companies" in done.stderr
+    drupe_in_process(root, "run", "--pipelines", "data_processing")
+    done = drupe_in_process(root, "run", "--pipelines", "data_processing", "--only-missing-outputs")
+    assert ran_in_process(done) == []
+    assert "skipping node data_processing.preprocess_companies" in "\n".join(done[1])
     (root / "data/02_intermediate/preprocessed_shuttles.parquet").unlink()
-    done = drupe(root, "run", "--pipelines", "data_processing", "--only-missing-outputs")
-    assert ran(done) == [
+    done = drupe_in_process(root, "run", "--pipelines", "data_processing", "--only-missing-outputs")
+    assert ran_in_process(done) == [
         "data_processing.preprocess_shuttles",
         "data_processing.create_model_input_table",
     ]

@@ -8,7 +8,6 @@ its second importing pandas for the project's nodes.
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import subprocess
@@ -18,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 import drupe
 from drupe_pipeline import SelectionError
@@ -117,29 +116,6 @@ def spaceflights(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     for name, module in list(sys.modules.items()):  # the project's code, imported in-process
         if (getattr(module, "__file__", None) or "").startswith(str(root)):
             del sys.modules[name]
-
-
-@pytest.fixture
-def drupe_in_process(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> Iterator[Callable[..., tuple[Result, list[str]]]]:
-    """``drupe_in_process(cwd, *args)``: the ``drupe`` command's result and its log lines.
-
-    The root logger's level, which the command sets from its flags, is put back after.
-    """
-    from drupe.cli.main import cli as drupe_command
-
-    monkeypatch.delenv("DRUPE_ENV", raising=False)
-    root_level = logging.getLogger().level
-
-    def invoke(cwd: Path, *args: str) -> tuple[Result, list[str]]:
-        monkeypatch.chdir(cwd)
-        caplog.clear()
-        result = CliRunner().invoke(drupe_command, list(args), prog_name="drupe")
-        return result, [record.getMessage() for record in caplog.records]
-
-    yield invoke
-    logging.getLogger().setLevel(root_level)
 
 
 @pytest.mark.parametrize(
