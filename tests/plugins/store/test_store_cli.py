@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -13,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from drupe.cli.main import cli
 from drupe.testing import write_project
 from drupe_store import open_history
 
@@ -52,7 +55,23 @@ def git(repo: Path, *args: str) -> str:
 
 
 def sessions(cwd: Path, *args: str) -> Any:
-    return json.loads(drupe(cwd, "sessions", *args, "--json").stdout)
+    """The records ``drupe sessions ARGS --json`` prints, from the real command run in this process.
+
+    Click's runner, not a subprocess: these calls read what earlier commands
+    recorded, and a fresh interpreter would cost more than the command does.
+    The commands' text output, errors and exit codes are checked in real
+    processes (`drupe`). The project's modules are forgotten after each call,
+    as a new process would not have them.
+    """
+    try:
+        with contextlib.chdir(cwd):
+            result = CliRunner().invoke(cli, ["sessions", *args, "--json"], prog_name="drupe")
+    finally:
+        for name, module in list(sys.modules.items()):
+            if (getattr(module, "__file__", None) or "").startswith(str(cwd)):
+                del sys.modules[name]
+    assert result.exit_code == 0, (result.output, result.exception)
+    return json.loads(result.stdout)
 
 
 @pytest.fixture
