@@ -1,11 +1,13 @@
 """Every ``drupe run`` flag end to end: the real ``drupe`` command, all bundled
 plugins, on temporary copies of the example projects.
 
-The command runs in a subprocess, except for the tests of what the selection
-flags and ``--only-missing-outputs`` select, which run it in this process
-(``drupe_in_process``): a fresh interpreter spends most of a spaceflights run
-importing pandas, scikit-learn and plotly. ``docs/runners.md`` runs these
-flags in real processes too.
+The command runs in a subprocess where the test checks what a process
+shows (its exit code, its stderr, a terminal) and for every flag that is
+not about selecting nodes. Commands whose test checks only what was
+selected, loaded or listed run in this process (``drupe_in_process``): a
+fresh interpreter spends most of a spaceflights run importing pandas,
+scikit-learn and plotly. ``docs/runners.md`` runs the selection flags and
+``--only-missing-outputs`` in real processes too.
 """
 
 from __future__ import annotations
@@ -149,19 +151,24 @@ def test_selection_flags(
     assert set(ran_in_process(done)) == expected
 
 
-def test_load_versions_reads_the_version_asked_for(spaceflights: Path) -> None:
+def test_load_versions_reads_the_version_asked_for(
+    spaceflights: Path, drupe_in_process: InProcess
+) -> None:
     first = "2026-01-01T00.00.00.000001Z-0000000001"
     second = "2999-01-01T00.00.00.000001Z-0000000002"  # newer than any real run
-    drupe(spaceflights, "run", "--nodes", "active_modelling.train_model", "--run-id", second)
+    trained = ["--nodes", "active_modelling.train_model", "--run-id", second]
+    assert ran_in_process(drupe_in_process(spaceflights, "run", *trained)) == [
+        "active_modelling.train_model"
+    ]
     broken = spaceflights / "data/06_models/active_modelling/regressor.pickle" / second
     (broken / "regressor.pickle").write_bytes(b"not a pickle")
-    # the newest version (broken) is what a plain run would load ...
+    # the newest version (broken) is what a plain run would load (a real process: its exit code)
     failed = drupe(spaceflights, "run", "--nodes", "active_modelling.evaluate_model", ok=False)
     assert failed.returncode == 1
     assert "active_modelling.evaluate_model" in failed.stderr
     assert "regressor.pickle" in failed.stderr and second in failed.stderr
     # ... and --load-versions picks the good one
-    done = drupe(
+    done = drupe_in_process(
         spaceflights,
         "run",
         "--nodes",
@@ -169,7 +176,7 @@ def test_load_versions_reads_the_version_asked_for(spaceflights: Path) -> None:
         "--load-versions",
         f"active_modelling.regressor:{first}",
     )
-    assert ran(done) == ["active_modelling.evaluate_model"]
+    assert ran_in_process(done) == ["active_modelling.evaluate_model"]
 
 
 def test_bad_load_versions_exit_2(tmp_path: Path) -> None:
@@ -242,11 +249,15 @@ def test_unknown_pipeline_and_missing_version_fail_as_one_line(spaceflights: Pat
     assert "version '2000-01-01'" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_pipelines_command_lists_names_and_node_counts(spaceflights: Path) -> None:
+def test_pipelines_command_lists_names_and_node_counts(
+    spaceflights: Path, drupe_in_process: InProcess
+) -> None:
     done = drupe(spaceflights, "pipelines")
     assert re.search(r"__default__\s+10 nodes", done.stdout)
     assert re.search(r"data_processing\s+3 nodes", done.stdout)
-    listed = json.loads(drupe(spaceflights, "pipelines", "--json").stdout)
+    as_json, _ = drupe_in_process(spaceflights, "pipelines", "--json")
+    assert as_json.exit_code == 0, (as_json.output, as_json.exception)
+    listed = json.loads(as_json.stdout)
     counts = {row["name"]: row["nodes"] for row in listed["pipelines"]}
     assert counts == {"__default__": 10, "data_processing": 3, "data_science": 6, "reporting": 1}
     science = next(row for row in listed["pipelines"] if row["name"] == "data_science")
