@@ -3,10 +3,17 @@
 Each from the plugin that owns the option: the pipeline plugin its selection
 flags, the config plugin ``--env`` (a kernel option, through ``complete_option``),
 the store plugin the session ids.
+
+Completion runs in a real process (``complete``) where what is tested is the
+process: its environment (an installed plugin on ``PYTHONPATH``), a broken
+project, its silence on stderr. Where the test checks only which values are
+offered, the real command runs in this process (``complete_here``), which
+spares a fresh interpreter per completion.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -14,7 +21,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from drupe.cli.main import cli
 from drupe.testing import write_distribution, write_project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +51,26 @@ def complete(cwd: Path, line: str, env: dict[str, str] | None = None) -> list[st
     return [item.partition(",")[2] for item in done.stdout.splitlines() if item]
 
 
+def complete_here(cwd: Path, line: str) -> list[str]:
+    """`complete`, with the real command run in this process by click's runner."""
+    words = line.split(" ")
+    env = {
+        "_DRUPE_COMPLETE": "bash_complete",
+        "COMP_WORDS": line,
+        "COMP_CWORD": str(len(words) - 1),
+    }
+    try:
+        with contextlib.chdir(cwd):
+            done = CliRunner().invoke(cli, [], prog_name="drupe", env=env)
+    finally:
+        for name, module in list(sys.modules.items()):  # a new process would not have them
+            if (getattr(module, "__file__", None) or "").startswith(str(cwd)):
+                del sys.modules[name]
+    assert done.exit_code == 0, (done.output, done.exception)
+    assert done.stderr == ""
+    return [item.partition(",")[2] for item in done.stdout.splitlines() if item]
+
+
 @pytest.fixture
 def hello(tmp_path: Path) -> Path:
     project = tmp_path / "hello"
@@ -50,14 +79,14 @@ def hello(tmp_path: Path) -> Path:
 
 
 def test_run_flags_complete_the_projects_names(hello: Path) -> None:
-    assert complete(hello, "drupe run --nodes ") == ["greet", "measure", "shout"]
-    assert complete(hello, "drupe run --nodes greet,s") == ["greet,shout"]
-    assert complete(hello, "drupe run --tags ") == ["report"]
-    assert complete(hello, "drupe run --pipelines g") == ["greet"]
-    assert complete(hello, "drupe run --to-outputs st") == ["stats"]
-    assert complete(hello, "drupe run --load-versions ") == []  # nothing is versioned
-    assert complete(hello, "drupe run --env ") == ["local"]
-    assert complete(hello, "drupe run --runner th") == ["thread"]
+    assert complete_here(hello, "drupe run --nodes ") == ["greet", "measure", "shout"]
+    assert complete_here(hello, "drupe run --nodes greet,s") == ["greet,shout"]
+    assert complete_here(hello, "drupe run --tags ") == ["report"]
+    assert complete_here(hello, "drupe run --pipelines g") == ["greet"]
+    assert complete_here(hello, "drupe run --to-outputs st") == ["stats"]
+    assert complete_here(hello, "drupe run --load-versions ") == []  # nothing is versioned
+    assert complete_here(hello, "drupe run --env ") == ["local"]
+    assert complete_here(hello, "drupe run --runner th") == ["thread"]
     assert not (hello / ".drupe").exists()  # completing records no session
 
 
@@ -91,7 +120,7 @@ def test_each_plugin_completes_the_values_of_the_options_it_owns(
 
 def test_session_ids_complete_for_show_and_rerun(hello: Path) -> None:
     # Before any session: only the names of the newest, and no store is created by looking.
-    assert complete(hello, "drupe sessions show ") == ["latest", "last"]
+    assert complete_here(hello, "drupe sessions show ") == ["latest", "last"]
     listed = subprocess.run(
         [sys.executable, "-m", "drupe", "sessions", "list"],
         cwd=hello,
@@ -105,10 +134,10 @@ def test_session_ids_complete_for_show_and_rerun(hello: Path) -> None:
         [sys.executable, "-m", "drupe", "run"], cwd=hello, capture_output=True, timeout=120
     )
     assert ran.returncode == 0
-    offered = complete(hello, "drupe sessions show ")
+    offered = complete_here(hello, "drupe sessions show ")
     assert offered[:2] == ["latest", "last"]
     assert len(offered) == 3 and offered[2].startswith("20")
-    assert complete(hello, "drupe sessions rerun la") == ["latest", "last"]
+    assert complete_here(hello, "drupe sessions rerun la") == ["latest", "last"]
 
 
 def test_load_versions_completes_versioned_datasets_then_their_saved_versions(
@@ -131,15 +160,15 @@ def test_load_versions_completes_versioned_datasets_then_their_saved_versions(
             ),
         },
     )
-    assert complete(project, "drupe run --load-versions ") == ["model:"]
-    assert complete(project, "drupe run --load-versions model:") == []  # none saved yet
+    assert complete_here(project, "drupe run --load-versions ") == ["model:"]
+    assert complete_here(project, "drupe run --load-versions model:") == []  # none saved yet
     for _ in range(2):
         ran = subprocess.run(
             [sys.executable, "-m", "drupe", "run"], cwd=project, capture_output=True, timeout=120
         )
         assert ran.returncode == 0, ran.stderr
     saved = sorted(p.name for p in (project / "data" / "model.json").iterdir())
-    offered = complete(project, "drupe run --load-versions model:")
+    offered = complete_here(project, "drupe run --load-versions model:")
     assert offered == [f"model:{version}" for version in reversed(saved)]  # newest first
 
 
