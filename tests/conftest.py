@@ -20,18 +20,25 @@ N seconds on a 2-core machine) runs before the unmarked ones, the slowest
 first. pytest-xdist hands each worker a slice of the collection and lets idle
 workers steal from busy ones, so the run ends on short tests and the workers
 finish together, instead of one worker starting a 20-second test last.
+
+``drupe_in_process`` runs the real ``drupe`` command in the test's process
+(click's runner), for tests that check what a command selected, listed or
+recorded rather than what a process does: it spares the fresh interpreter
+that would import the project's libraries (pandas...) again for each command.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 import drupe_project
 
@@ -131,3 +138,37 @@ def isolated_process_state(tmp_path: Path) -> Iterator[None]:
         location = getattr(module, "__file__", None) or ""
         if location.startswith(str(tmp_path)):
             del sys.modules[name]
+
+
+@pytest.fixture
+def drupe_in_process(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> Iterator[Callable[..., tuple[Result, list[str]]]]:
+    """``drupe_in_process(cwd, *args)``: the ``drupe`` command's result and its log lines.
+
+    The real command in this process (click's runner): for tests of what a
+    flag selects or refuses, where a fresh interpreter would spend most of its
+    second importing the project's libraries (pandas for spaceflights). Tests
+    of exit codes, signals and a process's own output run ``drupe`` for real.
+    The root logger's level, which the command sets from its flags, is put back
+    after, and the project's modules are forgotten after each command, as a
+    new process would not have them.
+    """
+    from drupe.cli.main import cli as drupe_command
+
+    monkeypatch.delenv("DRUPE_ENV", raising=False)
+    root_level = logging.getLogger().level
+
+    def invoke(cwd: Path, *args: str) -> tuple[Result, list[str]]:
+        monkeypatch.chdir(cwd)
+        caplog.clear()
+        try:
+            result = CliRunner().invoke(drupe_command, list(args), prog_name="drupe")
+        finally:
+            for name, module in list(sys.modules.items()):
+                if (getattr(module, "__file__", None) or "").startswith(str(cwd)):
+                    del sys.modules[name]
+        return result, [record.getMessage() for record in caplog.records]
+
+    yield invoke
+    logging.getLogger().setLevel(root_level)

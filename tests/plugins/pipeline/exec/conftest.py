@@ -1,20 +1,16 @@
 """A small real project for the execution tests: nodes in an importable package,
 ``conf/`` read by the real config plugin, and project hooks (``settings.HOOKS``)
 that append every node and dataset hook call to a log file, so hooks that
-fire in worker processes are visible to the test; and ``drupe_in_process``,
-the real ``drupe`` command run in the test's own process."""
+fire in worker processes are visible to the test."""
 
 from __future__ import annotations
 
 import json
-import logging
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 NODES = """
 import os
@@ -146,37 +142,3 @@ def hook_log(exec_project: Path) -> Callable[[], list[dict[str, Any]]]:
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
     return read
-
-
-@pytest.fixture
-def drupe_in_process(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> Iterator[Callable[..., tuple[Result, list[str]]]]:
-    """``drupe_in_process(cwd, *args)``: the ``drupe`` command's result and its log lines.
-
-    The real command in this process (click's runner): for tests of what a
-    flag selects or refuses, where a fresh interpreter would spend most of its
-    second importing the project's libraries (pandas for spaceflights). Tests
-    of exit codes, signals and a process's own output run ``drupe`` for real.
-    The root logger's level, which the command sets from its flags, is put back
-    after, and the project's modules are forgotten after each command, as a
-    new process would not have them.
-    """
-    from drupe.cli.main import cli as drupe_command
-
-    monkeypatch.delenv("DRUPE_ENV", raising=False)
-    root_level = logging.getLogger().level
-
-    def invoke(cwd: Path, *args: str) -> tuple[Result, list[str]]:
-        monkeypatch.chdir(cwd)
-        caplog.clear()
-        try:
-            result = CliRunner().invoke(drupe_command, list(args), prog_name="drupe")
-        finally:
-            for name, module in list(sys.modules.items()):
-                if (getattr(module, "__file__", None) or "").startswith(str(cwd)):
-                    del sys.modules[name]
-        return result, [record.getMessage() for record in caplog.records]
-
-    yield invoke
-    logging.getLogger().setLevel(root_level)
