@@ -64,7 +64,7 @@ def _block_statement(page: Path, lines_before: int, body: str) -> str:
 
 
 #: Pages whose snippets take seconds (Dask clusters, many `drupe run`s): started first.
-SLOW_PAGES = {"runners.md": 20, "catalog.md": 6, "store.md": 4, "project.md": 4}
+SLOW_PAGES = {"runners.md": 25, "catalog.md": 3, "store.md": 2}
 
 DOC_FILES = [
     pytest.param(

@@ -51,7 +51,7 @@ def compare(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.slow(seconds=8)
+@pytest.mark.slow(seconds=9)
 def test_quick_mode_measures_every_figure_with_this_drupe(tmp_path: Path) -> None:
     done = compare("--quick", "--json")
     assert done.returncode == 0, done.stderr

@@ -141,6 +141,7 @@ def test_a_worker_process_scrubs_its_log_lines_too(tmp_path: Path, start_method:
     assert_hidden(done.stderr + done.stdout, TOKEN, PASSWORD, PIN)
 
 
+@pytest.mark.slow(seconds=3)
 def test_a_dask_worker_scrubs_its_log_lines_too(tmp_path: Path) -> None:
     project = make_project(tmp_path / "vault", "sqlite")
     done = drupe(

@@ -120,7 +120,7 @@ def test_interrupting_a_run_cancels_its_tasks_and_records_it_interrupted(
     assert not (dask_project / "data" / "forever.json").exists()
 
 
-@pytest.mark.slow(seconds=6)
+@pytest.mark.slow(seconds=3)
 def test_drupe_dask_local_serves_workers_until_ctrl_c(wait_gone: Callable[..., set[int]]) -> None:
     from distributed import Client
 

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 
 
-@pytest.mark.slow(seconds=5)
+@pytest.mark.slow(seconds=4)
 def test_the_example_gives_the_same_report_with_every_runner(tmp_path: Path) -> None:
     project = tmp_path / "fanout"
     shutil.copytree(ROOT / "examples" / "dask", project, ignore=shutil.ignore_patterns(".drupe"))

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 
 
-@pytest.mark.slow(seconds=5)
+@pytest.mark.slow(seconds=3)
 def test_the_hello_notebook_executes_with_nbconvert(tmp_path: Path) -> None:
     for name in ("hello", "notebooks"):
         shutil.copytree(

@@ -87,7 +87,7 @@ def test_a_folder_that_is_not_a_kedro_project_is_a_usage_error(tmp_path: Path):
     assert "has no [tool.kedro] table: not a Kedro project" in done.stderr
 
 
-@pytest.mark.slow(seconds=4)
+@pytest.mark.slow(seconds=2)
 def test_migrated_project_runs_on_drupe_with_kedros_results(kedro_project: Path, tmp_path: Path):
     # Files outside the project, even ones it links to, are never touched.
     outside = tmp_path / "outside.py"

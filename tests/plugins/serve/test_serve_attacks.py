@@ -97,6 +97,7 @@ def _raw(port: int, payload: bytes) -> socket.socket:
     return sock
 
 
+@pytest.mark.slow(seconds=3)
 def test_stalled_connections_are_closed_by_the_header_and_body_timeouts(start_server: Any) -> None:
     server = start_server("--header-timeout", "1", "--body-timeout", "1")
     stalled = [_raw(server.port, b"") for _ in range(100)]
@@ -272,7 +273,6 @@ def test_without_a_token_it_refuses_a_public_address(tmp_path: Path) -> None:
     assert "--token-file" in done.stderr and "DRUPE_SERVE_TOKEN" in done.stderr
 
 
-@pytest.mark.slow(seconds=5)
 def test_on_loopback_a_token_is_generated_printed_once_and_kept_private(tmp_path: Path) -> None:
     project = hello_copy(tmp_path / "hello")
     env = {k: v for k, v in os.environ.items() if k != "DRUPE_SERVE_TOKEN"}

@@ -29,7 +29,7 @@ CLIENTS = 32
 REQUESTS_PER_CLIENT = 40
 
 
-@pytest.mark.slow(seconds=15)
+@pytest.mark.slow(seconds=6)
 def test_32_concurrent_clients_get_only_their_own_answers(start_server: Any) -> None:
     server = start_server("--worker-threads", "8", "--max-in-flight", "64")
     session_id = httpx.get(f"{server.base_url}/health").json()["session_id"]
@@ -69,7 +69,7 @@ def test_32_concurrent_clients_get_only_their_own_answers(start_server: Any) -> 
     assert {run["status"] for run in stored["runs"]} == {"succeeded"}
 
 
-@pytest.mark.slow(seconds=4)
+@pytest.mark.slow(seconds=3)
 def test_the_real_server_answers_each_error_status(start_server: Any) -> None:
     server = start_server("--worker-threads", "2", "--max-in-flight", "1")
     with server.client() as http:
@@ -121,7 +121,7 @@ def test_the_real_server_answers_each_error_status(start_server: Any) -> None:
     assert failed.json()["run_id"] in server.log.read_text()
 
 
-@pytest.mark.slow(seconds=5)
+@pytest.mark.slow(seconds=2)
 def test_sigterm_during_load_loses_no_accepted_run(start_server: Any) -> None:
     server = start_server("--worker-threads", "4", "--max-in-flight", "64")
     session_id = httpx.get(f"{server.base_url}/health").json()["session_id"]

@@ -179,6 +179,7 @@ def test_a_body_timeout_above_the_servers_is_capped(start_server: Any) -> None:
     assert server.terminate_and_wait() == 0
 
 
+@pytest.mark.slow(seconds=3)
 def test_run_records_and_listings_answer_while_every_run_thread_is_busy(
     start_server: Any,
 ) -> None:

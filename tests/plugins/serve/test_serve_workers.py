@@ -24,7 +24,7 @@ CLIENTS = 64
 REQUESTS_PER_CLIENT = 50
 
 
-@pytest.mark.slow(seconds=15)
+@pytest.mark.slow(seconds=10)
 def test_two_workers_answer_64_clients_correctly_and_record_every_run_once(
     start_server: Any,
 ) -> None:

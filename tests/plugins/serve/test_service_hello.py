@@ -59,7 +59,7 @@ def services(hello_project: Path) -> Iterator[tuple[list[drupe.ServiceSession], 
         session.close()
 
 
-@pytest.mark.slow(seconds=12)
+@pytest.mark.slow(seconds=5)
 def test_concurrent_hello_runs_are_isolated_and_ids_unique(
     services: tuple[list[drupe.ServiceSession], NodeWitness],
 ) -> None:

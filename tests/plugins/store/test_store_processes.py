@@ -54,7 +54,7 @@ def test_a_session_killed_mid_run_is_listed_as_interrupted(tmp_path: Path, backe
     assert [r["status"] for r in record["runs"]] == ["interrupted"]
 
 
-@pytest.mark.slow(seconds=6)
+@pytest.mark.slow(seconds=3)
 def test_eight_processes_writing_fifty_sessions_each_lose_nothing(
     tmp_path: Path, backend: str
 ) -> None:

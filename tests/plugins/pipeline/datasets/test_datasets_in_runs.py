@@ -142,7 +142,7 @@ def fleet(tmp_path: Path, bucket: str, s3_credentials: dict[str, Any]) -> Path:
     return root
 
 
-@pytest.mark.slow(seconds=12)
+@pytest.mark.slow(seconds=15)
 def test_runs_on_s3_with_versions_and_only_missing_outputs(
     fleet: Path, bucket: str, s3_credentials: dict[str, Any], drupe_in_process: Any
 ) -> None:
@@ -191,6 +191,7 @@ def test_runs_on_s3_with_versions_and_only_missing_outputs(
     assert secret not in listed.stdout
 
 
+@pytest.mark.slow(seconds=3)
 def test_a_wrong_secret_fails_as_one_line_without_the_secret(
     fleet: Path, s3_credentials: dict[str, Any]
 ) -> None:

@@ -217,7 +217,6 @@ def test_params_env_and_conf_source(tmp_path: Path) -> None:
     assert characters("--conf-source", str(other)) == len("YO, X!!")
 
 
-@pytest.mark.slow(seconds=4)
 def test_only_missing_outputs_flag(tmp_path: Path, drupe_in_process: InProcess) -> None:
     root = _copy("spaceflights", tmp_path)
     drupe_in_process(root, "run", "--pipelines", "data_processing")
