@@ -6,8 +6,9 @@ with ``valgrind``:
     python benchmarks/instructions.py [--python OTHER_PYTHON] [--sessions 40]
 
 On a shared two-core machine wall-clock figures swing by 2x with the load;
-the number of instructions a process executes does not (it varies by well
-under 1% between runs). It is not time: a cache miss or a system call costs
+the number of instructions a process executes does not (with address
+randomisation off and a fixed hash seed, as here, it repeats to within a few
+thousand). It is not time: a cache miss or a system call costs
 more than an instruction. Read it for "did this change make drupe do less
 work", next to `compare.py`'s times. Four figures, in millions of
 instructions (``Ir``) on a copy of ``examples/hello``:
@@ -51,8 +52,11 @@ for _ in range(n):
 
 def instructions(argv: list[str], cwd: Path, env: dict[str, str]) -> int:
     """Instructions executed by ``argv`` (and nothing it starts), counted by callgrind."""
+    # Without address randomisation (setarch -R) and with a fixed hash seed (measure's
+    # environment), two counts of the same command differ by a few thousand instructions.
+    fixed = ["setarch", "-R"] if shutil.which("setarch") else []
     done = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        [*fixed, "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -71,6 +75,7 @@ def measure(python: str, sessions: int) -> dict[str, float]:
     dropped = ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH")  # byte code is written, as for a user
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env["DRUPE_CACHE_DIR"] = str(work / "cache")
+    env["PYTHONHASHSEED"] = "0"
     drupe = str(Path(python).with_name("drupe"))
     script = work / "sessions.py"
     script.write_text(SESSIONS, encoding="utf-8")
@@ -105,7 +110,10 @@ def main() -> None:
         raise SystemExit(2)
     columns = {"this drupe": measure(sys.executable, args.sessions)}
     if args.python:
-        columns[args.python] = measure(args.python, args.sessions)
+        # Named by its environment's folder (".../venv-base/bin/python" -> "venv-base").
+        columns[Path(args.python).parent.parent.name or args.python] = measure(
+            args.python, args.sessions
+        )
     rows = [
         ("import floor", "floor"),
         ("drupe --help", "help"),

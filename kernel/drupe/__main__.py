@@ -1,5 +1,5 @@
 """``python -m drupe`` is the ``drupe`` command."""
 
-from drupe.cli.main import main
+from drupe.console import main
 
 main()

@@ -497,11 +497,18 @@ class PluginManager(pluggy.PluginManager):
                     plugin=impl.plugin_name,
                     hook=hook_name,
                 )
-        # Refresh the recorded hook names now that every spec is known.
+        # Refresh the recorded hook names now that every spec is known: one walk
+        # over the callers for all plugins (pluggy's get_hookcallers walks them all per plugin).
+        hooks_of: dict[int, list[str]] = {}
+        for caller in vars(self.hook).values():
+            if isinstance(caller, pluggy.HookCaller):
+                for impl in caller.get_hookimpls():
+                    hooks_of.setdefault(id(impl.plugin), []).append(caller.name)
         for name, info in list(self._infos.items()):
             plugin = self.get_plugin(name)
             if plugin is not None:
-                self._infos[name] = info._replace(hooks=self._hook_names(plugin))
+                hooks = tuple(sorted(set(hooks_of.get(id(plugin), ()))))
+                self._infos[name] = info._replace(hooks=hooks)
         self._validated = True
 
     # -- per-session copies (see drupe.plugin_template) -----------------------

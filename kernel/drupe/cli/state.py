@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import click
 
+from drupe import console
 from drupe.markers import hookimpl
 from drupe.plugin_manager import PluginManager, build_plugin_manager
 
@@ -64,6 +65,8 @@ class CliState:
                 disable_plugins=self.disable_plugins,
                 tolerant=True,
             )
+            # Every command builds this before its own work: drupe's start-up is over.
+            console.startup_done()
         return self._manager
 
     @overload
