@@ -3,11 +3,11 @@
 --only-missing-outputs, dataset hooks, credentials from conf/local/credentials.yml kept
 out of the session store, and the one-line error of a missing extra.
 
-The two ``--only-missing-outputs`` runs, which check only what is skipped,
-run the real command in this process (``drupe_in_process``), as a service
-would run again and again: an object deleted on S3 in between must still be
-noticed. The others are subprocesses: a fresh interpreter spends a second
-importing pandas, s3fs and kedro-datasets.
+The ``--only-missing-outputs`` and ``--load-versions`` runs, which check
+only what is skipped or loaded, run the real command in this process
+(``drupe_in_process``), as a service would run again and again: an object
+deleted on S3 in between must still be noticed. The others are subprocesses:
+a fresh interpreter spends a second importing pandas, s3fs and kedro-datasets.
 """
 
 from __future__ import annotations
@@ -174,7 +174,10 @@ def test_runs_on_s3_with_versions_and_only_missing_outputs(
     assert sorted(ran(parallel)) == ["keep", "report", "summarise"]
     with s3.open(f"{bucket}/reporting/report.csv") as handle:
         assert pd.read_csv(handle)["price"].tolist() == [2000.0, 500.0]
-    drupe(fleet, "run", "--nodes", "report", "--load-versions", f"summary:{R1}")
+    loaded, _ = drupe_in_process(
+        fleet, "run", "--nodes", "report", "--load-versions", f"summary:{R1}"
+    )
+    assert loaded.exit_code == 0, loaded.output
     with s3.open(f"{bucket}/reporting/report.csv") as handle:
         assert pd.read_csv(handle)["price"].tolist() == [200.0, 50.0]
     kedro_versions = sorted(
