@@ -36,7 +36,7 @@ from drupe.scalars import (
     TRUES,
     scalar,
 )
-from drupe_config.shape import check_shape
+from drupe_config.shape import MAX_EXPANDED_NODES, check_depth, check_shape
 
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -72,11 +72,17 @@ class Yaml12Loader(_Base):  # type: ignore[valid-type,misc]
         # Look before PyYAML flattens "<<" into node.value: merged keys may be
         # overridden, only keys written twice in this mapping are duplicates.
         own = [k for k, _ in node.value if k.tag != _TAG + "merge"]
-        self.key_nodes.update(id(k) for k in own)
+        merges = len(own) != len(node.value)
+        # Only a one-letter key can be YAML 1.1's y/n boolean (see _construct_str).
+        self.key_nodes.update(id(k) for k in own if len(k.value) == 1)
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
-        if len(own) > len({(k.tag, k.value) for k in own if isinstance(k, yaml.ScalarNode)}) or (
-            any(not isinstance(k, yaml.ScalarNode) for k in own)
-        ):
+        if merges:
+            suspect = len(own) > len(
+                {(k.tag, k.value) for k in own if isinstance(k, yaml.ScalarNode)}
+            ) or any(not isinstance(k, yaml.ScalarNode) for k in own)
+        else:  # every key is its own: fewer entries than keys means two were equal
+            suspect = len(mapping) < len(own)
+        if suspect:
             seen: set[Any] = set()
             for key_node in own:
                 key = self.construct_object(key_node, deep=True)
@@ -233,7 +239,10 @@ def parse_document(data: bytes, name: str) -> tuple[dict[str, Any], list[tuple[i
         raise drupe.ConfigError(f"{name}: cannot read a value: {exc}; quote it as text") from None
     if value is None:
         return {}, ambiguous
-    check_shape(value, name)
+    if b"*" in data or len(data) > MAX_EXPANDED_NODES // 2:
+        check_shape(value, name)
+    else:  # no alias (written "*name"): a tree no bigger than its bytes; only depth to check
+        check_depth(value, name)
     if not isinstance(value, dict):
         raise drupe.ConfigError(
             f"{name}: the top level is a {type(value).__name__}, not a mapping of keys; "

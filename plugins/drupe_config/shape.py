@@ -11,6 +11,11 @@ would then hang or recurse without end.
 memoized by object identity), and refuses a cycle or a document whose
 expanded size passes `MAX_EXPANDED_NODES`, naming the file. Below the cap,
 every later walk is bounded by the cap.
+
+A document whose bytes hold no ``*`` has no alias: it is a tree, with no
+more values than its bytes (the reader sends files of over half the cap in
+bytes to `check_shape` anyway), so only its depth can be wrong, and
+`check_depth` looks at that alone, touching each container once.
 """
 
 from __future__ import annotations
@@ -79,12 +84,36 @@ def check_shape(
                 f"its own anchor"
             )
         if len(stack) >= max_depth:
-            raise drupe.ConfigError(
-                f"{name}: nested deeper than {max_depth} levels; flatten the structure"
-            )
+            raise _too_deep(name, max_depth)
         on_path.add(id(child))
         stack.append([child, _children(child), 0, 1])
     return sizes[id(document)]
+
+
+def check_depth(document: Any, name: str, max_depth: int = MAX_DEPTH) -> None:
+    """Raise `drupe.ConfigError` naming ``name`` if a tree nests deeper than ``max_depth``.
+
+    For documents without aliases (see the module's docstring): the same
+    depth rule as `check_shape`, one level of containers at a time.
+    """
+    level = [document] if isinstance(document, (dict, list)) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > max_depth:
+            raise _too_deep(name, max_depth)
+        deeper = []
+        for container in level:
+            for child in container.values() if isinstance(container, dict) else container:
+                if isinstance(child, (dict, list)):
+                    deeper.append(child)
+        level = deeper
+
+
+def _too_deep(name: str, max_depth: int) -> drupe.ConfigError:
+    return drupe.ConfigError(
+        f"{name}: nested deeper than {max_depth} levels; flatten the structure"
+    )
 
 
 def _too_big(name: str, cap: int) -> drupe.ConfigError:

@@ -171,3 +171,26 @@ def test_zip_symlink_member_is_an_error_naming_it(tmp_path: Path) -> None:
         out.writestr(info, "/etc/passwd")
     with pytest.raises(drupe.ConfigError, match=r"'base/catalog\.yml' that is a symbolic link"):
         loader(archive)["parameters"]
+
+
+@pytest.mark.parametrize("alias", [False, True], ids=["tree", "with-an-alias"])
+def test_the_depth_limit_is_the_same_with_or_without_aliases(alias: bool) -> None:
+    # A file without "*" is checked for depth alone, one with an alias in full:
+    # both accept MAX_DEPTH levels and refuse one more.
+    from drupe_config.reading import parse_document
+
+    def nested(levels: int) -> bytes:
+        extra = "shared: &s [1]\nagain: *s\n" if alias else ""
+        return (extra + "a: " + "[" * (levels - 1) + "]" * (levels - 1) + "\n").encode()
+
+    value, _ = parse_document(nested(shape.MAX_DEPTH), "f.yml")
+    assert "a" in value
+    with pytest.raises(drupe.ConfigError, match=r"f\.yml: nested deeper than 200 levels"):
+        parse_document(nested(shape.MAX_DEPTH + 1), "f.yml")
+
+
+def test_keys_written_differently_but_equal_are_duplicates(tmp_path: Path) -> None:
+    # 17 and 0x11 are the same integer key: the second would silently replace the first.
+    conf = write_conf(tmp_path / "conf", {"base/parameters.yml": "17: a\n0x11: b\n"})
+    with pytest.raises(drupe.ConfigError, match=r"parameters\.yml:2:1.*duplicate key 17"):
+        loader(conf)["parameters"]
