@@ -11,15 +11,6 @@ cache (``DRUPE_CACHE_DIR``) and IPython's and Jupyter's folders at one
 temporary folder per test process (each pytest-xdist worker has its own),
 removed when the process ends. Subprocesses inherit the variables.
 
-Byte code: when ``PYTHONDONTWRITEBYTECODE`` is set (Python must not write
-``__pycache__`` folders into the tree) and no ``PYTHONPYCACHEPREFIX`` is,
-the first test process points ``PYTHONPYCACHEPREFIX`` at its temporary
-folder and lets the processes it starts (the pytest-xdist workers, and
-through them every ``drupe`` subprocess) write byte code there, and only
-there. Otherwise each of the suite's hundreds of ``python -m drupe``
-processes would compile drupe's modules again: about half of a small run's
-CPU. The folder goes when the run ends; the tree stays as it was.
-
 ``-n auto`` starts one pytest-xdist worker more than there are cores: many
 tests spend seconds waiting (on a server's timeout, a sleeping node, a
 signal's effect), and the extra worker runs other tests meanwhile.
@@ -77,9 +68,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_scratch_key] = folder
     for variable, name in HOME_WRITERS.items():
         os.environ[variable] = str(folder / name)
-    if os.environ.get("PYTHONDONTWRITEBYTECODE") and not os.environ.get("PYTHONPYCACHEPREFIX"):
-        os.environ["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
-        del os.environ["PYTHONDONTWRITEBYTECODE"]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
