@@ -31,12 +31,12 @@ import yaml
 FILES, KEYS = 200, 50
 
 
-def write_tree(conf: Path) -> None:
-    """Each file holds one top-level group of 50 leaves, nested 3 levels deep."""
+def write_tree(conf: Path, files: int = FILES) -> None:
+    """``files`` files per env, each one top-level group of 50 leaves nested 3 levels deep."""
     for env, scale in (("base", 1), ("local", 2)):
         folder = conf / env / "parameters"
         folder.mkdir(parents=True)
-        for index in range(FILES):
+        for index in range(files):
             lines = [f"group_{index}:"]
             for section in range(KEYS // 10):
                 lines.append(f"  section_{section}:")

@@ -390,7 +390,8 @@ def prepare(tools: list[Tool], chosen: list[Figure], work: Work) -> None:
                 tool.probe("fill-store", tool.store, "--count", str(work.settings.sessions))
     if "conf" in needs:
         work.conf = work.root / "conf"
-        bench_config.write_tree(work.conf)
+        # --quick checks that the figure runs: 2 x 10 files do that as well as 2 x 200.
+        bench_config.write_tree(work.conf, files=10 if work.settings.quick else bench_config.FILES)
 
 
 def measure(figure: Figure, tools: list[Tool], work: Work) -> None:
