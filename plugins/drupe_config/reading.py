@@ -36,7 +36,7 @@ from drupe.scalars import (
     TRUES,
     scalar,
 )
-from drupe_config.shape import MAX_EXPANDED_NODES, check_depth, check_shape
+from drupe_config import shape
 
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -239,10 +239,10 @@ def parse_document(data: bytes, name: str) -> tuple[dict[str, Any], list[tuple[i
         raise drupe.ConfigError(f"{name}: cannot read a value: {exc}; quote it as text") from None
     if value is None:
         return {}, ambiguous
-    if b"*" in data or len(data) > MAX_EXPANDED_NODES // 2:
-        check_shape(value, name)
+    if b"*" in data or len(data) > shape.MAX_EXPANDED_NODES // 2:
+        shape.check_shape(value, name, shape.MAX_EXPANDED_NODES, shape.MAX_DEPTH)
     else:  # no alias (written "*name"): a tree no bigger than its bytes; only depth to check
-        check_depth(value, name)
+        shape.check_depth(value, name, shape.MAX_DEPTH)
     if not isinstance(value, dict):
         raise drupe.ConfigError(
             f"{name}: the top level is a {type(value).__name__}, not a mapping of keys; "
