@@ -8,13 +8,10 @@ run (``after_context_created``), never show in clear.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from drupe_process import drupe
 
 from drupe.testing import write_project
 
@@ -84,17 +81,6 @@ def make_project(root: Path, backend: str) -> Path:
             "conf/base/parameters.yml": "api_token: none\ncard_pin: none\ndie: false\n",
             "conf/local/credentials.yml": f"db:\n  password: {PASSWORD}\n",
         },
-    )
-
-
-def drupe(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Any:
-    return subprocess.run(
-        [sys.executable, "-m", "drupe", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})},
     )
 
 
