@@ -26,18 +26,22 @@ import time
 import types
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import pluggy
 
 from drupe import hookspecs
 from drupe.cache_dir import cache_folder, store_file
 from drupe.errors import DrupeError, MissingProviderError, PluginError
+from drupe.hook_markers import ASK_PLUGGY, marker_options
 from drupe.markers import PROJECT_NAME
 
 ENTRY_POINT_GROUP = "drupe.plugins"
 DISABLE_ENV_VAR = "DRUPE_DISABLE_PLUGINS"
 TRACE_ENV_VAR = "DRUPE_TRACE_HOOKS"
+#: The attributes pluggy's markers set on a decorated function (``PROJECT_NAME`` + suffix).
+IMPL_MARKER = f"{PROJECT_NAME}_impl"
+SPEC_MARKER = f"{PROJECT_NAME}_spec"
 
 #: Which bundled plugin normally answers each provider hook (for error messages only).
 BUNDLED_PROVIDERS: Mapping[str, str] = {
@@ -319,7 +323,17 @@ class PluginManager(pluggy.PluginManager):
             isinstance(plugin, types.ModuleType) and name not in vars(plugin)
         ):
             return None  # hook names never start with _; a lazy module attribute stays unloaded
-        return super().parse_hookimpl_opts(plugin, name)
+        options = marker_options(plugin, name, IMPL_MARKER)
+        if options is ASK_PLUGGY:
+            return super().parse_hookimpl_opts(plugin, name)
+        return cast("pluggy.HookimplOpts | None", options)
+
+    def parse_hookspec_opts(self, module_or_class: Any, name: str) -> pluggy.HookspecOpts | None:
+        """pluggy's answer, read from the namespace when it is plain (`drupe.hook_markers`)."""
+        options = marker_options(module_or_class, name, SPEC_MARKER)
+        if options is ASK_PLUGGY:
+            return super().parse_hookspec_opts(module_or_class, name)
+        return cast("pluggy.HookspecOpts | None", options)
 
     def register(self, plugin: Any, name: str | None = None) -> str | None:
         self._validated = False
