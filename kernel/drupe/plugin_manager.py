@@ -26,7 +26,7 @@ import time
 import types
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import pluggy
 
@@ -35,6 +35,9 @@ from drupe.cache_dir import cache_folder, store_file
 from drupe.errors import DrupeError, MissingProviderError, PluginError
 from drupe.hook_markers import ASK_PLUGGY, marker_options
 from drupe.markers import PROJECT_NAME
+
+if TYPE_CHECKING:
+    from drupe.plugin_template import CallerPlan
 
 ENTRY_POINT_GROUP = "drupe.plugins"
 DISABLE_ENV_VAR = "DRUPE_DISABLE_PLUGINS"
@@ -531,15 +534,22 @@ class PluginManager(pluggy.PluginManager):
         """The plugins registered from a class, by name (each copy instantiates them anew)."""
         return dict(self._classes)
 
-    def copy_for_session(self, factories: Mapping[str, Any]) -> PluginManager:
+    def copy_for_session(
+        self, factories: Mapping[str, Any], plan: Sequence[CallerPlan] | None = None
+    ) -> PluginManager:
         """A new manager with this one's plugins, specs and validation, without inspecting again.
 
         Plugins named in ``factories`` get a new instance and their hook
         implementations are bound to it; other plugins (modules, objects) are
         shared. Every hook caller and implementation list is new, so what the
         copy registers, disables or monitors never reaches this manager.
+        ``plan`` is `drupe.plugin_template.caller_plan` of this manager and
+        ``factories``, when the caller worked it out once for many copies.
         """
-        from drupe.plugin_template import copy_impl
+        from drupe.plugin_template import caller_plan, session_caller
+
+        if plan is None:
+            plan = caller_plan(self, factories)
 
         new = PluginManager.__new__(PluginManager)
         # pluggy's own state (what pluggy.PluginManager.__init__ sets).
@@ -557,28 +567,26 @@ class PluginManager(pluggy.PluginManager):
         new._families = list(self._families)
         new.broken = dict(self.broken)
         new._classes = dict(self._classes)
-        fresh: dict[int, Any] = {}
+        # The template's plugins that get a new instance here, by id: their
+        # implementations are rebound to it (on first use, see `session_caller`).
+        rebind: dict[int, Any] = {}
         for name, plugin in self._name2plugin.items():
             factory = factories.get(name)
-            instance = factory() if factory is not None else plugin
-            new._name2plugin[name] = instance
-            fresh[id(plugin)] = instance
-        for hook_name, caller in vars(self.hook).items():
-            if not isinstance(caller, pluggy.HookCaller):
+            if factory is None:
+                new._name2plugin[name] = plugin
                 continue
-            copied = pluggy.HookCaller(hook_name, new._hookexec)
-            copied.spec = caller.spec
-            for impl in caller._hookimpls:
-                instance = fresh[id(impl.plugin)]
-                copied._hookimpls.append(
-                    impl if instance is impl.plugin else copy_impl(impl, instance)
-                )
-            if caller._call_history is not None:
+            instance = factory()
+            new._name2plugin[name] = instance
+            rebind[id(plugin)] = instance
+        callers = vars(new.hook)
+        for entry in plan:
+            copied = session_caller(entry, new._hookexec, rebind)
+            if entry.history is not None:
                 copied._call_history = [
                     ({k: new if v is self else v for k, v in kwargs.items()}, result)
-                    for kwargs, result in caller._call_history
+                    for kwargs, result in entry.history
                 ]
-            setattr(new.hook, hook_name, copied)
+            callers[entry.name] = copied
         return new
 
     def _family_owner(self, hook_name: str) -> str | None:

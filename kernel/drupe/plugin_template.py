@@ -31,8 +31,8 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
-from typing import Any
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import pluggy
 
@@ -60,9 +60,11 @@ class _Template:
     def __init__(self, manager: PluginManager, factories: Mapping[str, Callable[[], Any]]) -> None:
         self.manager = manager
         self.factories = factories
+        # The template never changes, so what each copy does per hook is worked out once.
+        self.plan = caller_plan(manager, factories)
 
     def copy(self) -> PluginManager:
-        return self.manager.copy_for_session(self.factories)
+        return self.manager.copy_for_session(self.factories, self.plan)
 
 
 def supported() -> bool:
@@ -73,10 +75,11 @@ def supported() -> bool:
 def _check_layout() -> bool:
     caller = pluggy.HookCaller("probe", lambda *a: None)
     return (
-        hasattr(caller, "_hookimpls")
-        and hasattr(caller, "_call_history")
-        and hasattr(caller, "spec")
+        set(getattr(pluggy.HookCaller, "__slots__", ()))
+        == {"_call_history", "_hookexec", "_hookimpls", "name", "spec"}
+        and hasattr(caller, "_hookimpls")
         and {"function", "plugin", "argnames"} <= set(getattr(pluggy.HookImpl, "__slots__", ()))
+        and type(vars(pluggy.HookCaller).get("_hookimpls")).__name__ == "member_descriptor"
     )
 
 
@@ -141,4 +144,112 @@ def copy_impl(impl: pluggy.HookImpl, plugin: Any) -> pluggy.HookImpl:
     return fresh
 
 
-__all__ = ["TEMPLATE_CACHE_SIZE", "clear", "copy_impl", "manager_from_template", "supported"]
+#: pluggy's own storage of a caller's implementation list (a slot).
+_IMPLS_SLOT: Any = vars(pluggy.HookCaller).get("_hookimpls")
+_bind_lock = threading.Lock()
+
+
+class BindingCaller(pluggy.HookCaller):
+    """A session's hook caller that binds its implementations to the session's plugins on first use.
+
+    A session calls about a third of its hooks, so binding the others
+    (a new ``HookImpl`` each, bound to the session's plugin instance) would
+    be wasted work. Until something reads the implementation list (a call,
+    ``get_hookimpls``, a registration), the caller holds the template's
+    list and the session's instances; the first read builds the bound list
+    once. pluggy's own subset callers keep their list behind the same
+    property.
+    """
+
+    __slots__ = ("_unbound",)
+
+    def __init__(
+        self,
+        name: str,
+        hook_execute: Any,
+        impls: Sequence[pluggy.HookImpl],
+        instances: Mapping[int, Any],
+    ) -> None:
+        self._unbound: tuple[Sequence[pluggy.HookImpl], Mapping[int, Any]] | None = None
+        super().__init__(name, hook_execute)
+        self._unbound = (impls, instances)
+
+    @property  # type: ignore[misc]  # pluggy's attribute is Final; this class owns its storage
+    def _hookimpls(self) -> list[pluggy.HookImpl]:
+        if self._unbound is not None:
+            with _bind_lock:
+                if self._unbound is not None:
+                    impls, instances = self._unbound
+                    _IMPLS_SLOT.__set__(self, [_rebound(impl, instances) for impl in impls])
+                    self._unbound = None
+        bound: list[pluggy.HookImpl] = _IMPLS_SLOT.__get__(self)
+        return bound
+
+    @_hookimpls.setter
+    def _hookimpls(self, value: list[pluggy.HookImpl]) -> None:
+        _IMPLS_SLOT.__set__(self, value)
+        self._unbound = None  # a list set from outside replaces what was left to bind
+
+
+def _rebound(impl: pluggy.HookImpl, instances: Mapping[int, Any]) -> pluggy.HookImpl:
+    instance = instances.get(id(impl.plugin), impl.plugin)
+    return impl if instance is impl.plugin else copy_impl(impl, instance)
+
+
+class CallerPlan(NamedTuple):
+    """What a copy makes for one hook of the template (worked out once per template)."""
+
+    name: str
+    spec: Any
+    impls: tuple[pluggy.HookImpl, ...]
+    #: Whether any implementation belongs to a plugin that each copy instantiates anew.
+    binds: bool
+    history: Any
+
+
+def caller_plan(manager: PluginManager, factories: Mapping[str, Any]) -> list[CallerPlan]:
+    """One `CallerPlan` per hook caller of ``manager``, for copies that renew ``factories``."""
+    renewed = {id(manager.get_plugin(name)) for name in factories}
+    plan = []
+    for name, caller in vars(manager.hook).items():
+        if isinstance(caller, pluggy.HookCaller):
+            impls = tuple(caller.get_hookimpls())
+            binds = any(id(impl.plugin) in renewed for impl in impls)
+            plan.append(CallerPlan(name, caller.spec, impls, binds, caller._call_history))
+    return plan
+
+
+def session_caller(entry: CallerPlan, hook_execute: Any, instances: Mapping[int, Any]) -> Any:
+    """The copy's caller for one hook, with the copy's plugin ``instances`` (by template id).
+
+    Implementations of shared plugins (modules, objects) are reused as they
+    are; a caller with any implementation on a per-session instance binds
+    them on first use (`BindingCaller`). The caller's slots are filled
+    directly: pluggy's ``__init__`` is most of the cost of a copy, and
+    `supported` checked the layout.
+    """
+    caller: Any
+    if entry.binds:
+        caller = BindingCaller.__new__(BindingCaller)
+        caller._unbound = (entry.impls, instances)
+    else:
+        caller = pluggy.HookCaller.__new__(pluggy.HookCaller)
+        caller._hookimpls = list(entry.impls)
+    caller.name = entry.name
+    caller._hookexec = hook_execute
+    caller._call_history = None
+    caller.spec = entry.spec
+    return caller
+
+
+__all__ = [
+    "TEMPLATE_CACHE_SIZE",
+    "BindingCaller",
+    "CallerPlan",
+    "caller_plan",
+    "clear",
+    "copy_impl",
+    "manager_from_template",
+    "session_caller",
+    "supported",
+]

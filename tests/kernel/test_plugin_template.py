@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 import drupe
 from drupe import plugin_template
 from drupe.plugin_manager import Blocklist, PluginManager, build_plugin_manager
-from drupe.testing import HookRecorder, StaticConfig
+from drupe.testing import HookRecorder, StaticConfig, write_distribution
 
 
 def _impls(manager: PluginManager) -> dict[str, list[str]]:
@@ -93,3 +98,108 @@ def test_the_copy_is_in_use_with_this_pluggy() -> None:
     # If a pluggy release changes the objects the copy relies on, managers are
     # built from scratch (correct, slower); this says which path runs here.
     assert plugin_template.supported()
+
+
+# -- implementations bound on first use ---------------------------------------
+
+COUNTING_PLUGIN = """
+import threading
+import drupe
+
+class Counting:
+    def __init__(self):
+        self.calls = []
+        self.lock = threading.Lock()
+
+    @drupe.hookimpl
+    def before_run(self, session, run):
+        with self.lock:
+            self.calls.append(run)
+
+    @drupe.hookimpl
+    def after_close(self, session):
+        self.calls.append("closed")
+"""
+
+
+class First:
+    @drupe.hookimpl(tryfirst=True)
+    def before_run(self, session: Any, run: Any) -> None:
+        """Registered by the session itself, before anything was called."""
+
+
+@pytest.fixture
+def counting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """An installed class plugin ``counting``: each session gets an instance of its own."""
+    site = tmp_path / "site"
+    write_distribution(
+        site,
+        "drupe-test-counting",
+        plugins={"counting": "drupe_test_counting:Counting"},
+        modules={"drupe_test_counting.py": COUNTING_PLUGIN},
+    )
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.delenv("DRUPE_DISABLE_PLUGINS", raising=False)
+    yield
+    sys.modules.pop("drupe_test_counting", None)
+
+
+def _counting_impls(manager: PluginManager, hook: str) -> list[Any]:
+    callers = getattr(manager.hook, hook).get_hookimpls()
+    return [impl for impl in callers if impl.plugin_name == "counting"]
+
+
+def test_a_session_calls_reach_its_own_instance_only(tmp_path: Path, counting: None) -> None:
+    one = build_plugin_manager(start=tmp_path)
+    two = build_plugin_manager(start=tmp_path)
+    one.hook.before_run(session=None, run="one")
+    two.hook.before_run(session=None, run="two")
+    two.hook.before_run(session=None, run="two again")
+    assert one.get_plugin("counting").calls == ["one"]
+    assert two.get_plugin("counting").calls == ["two", "two again"]
+    [impl] = _counting_impls(two, "before_run")
+    assert impl.plugin is two.get_plugin("counting")
+
+
+def test_a_plugin_registered_before_the_first_call_keeps_pluggys_order(
+    tmp_path: Path, counting: None
+) -> None:
+    copied = build_plugin_manager(start=tmp_path, plugins=[First()])
+    scratch = PluginManager()
+    scratch.load_entry_points(Blocklist.from_sources(project_list=()))
+    scratch.register(First(), name="First")
+    scratch.finalize()
+    order = [impl.plugin_name for impl in copied.hook.before_run.get_hookimpls()]
+    assert order == [impl.plugin_name for impl in scratch.hook.before_run.get_hookimpls()]
+    copied.hook.before_run(session=None, run="r")
+    assert copied.get_plugin("counting").calls == ["r"]
+
+
+def test_a_plugin_disabled_before_the_first_call_stays_out(tmp_path: Path, counting: None) -> None:
+    copied = build_plugin_manager(start=tmp_path)
+    instance = copied.get_plugin("counting")
+    assert copied.disable("counting", "test")
+    copied.hook.before_run(session=None, run="r")
+    copied.hook.after_close(session=None)
+    assert instance.calls == []
+    assert _counting_impls(copied, "before_run") == []
+    assert _counting_impls(copied, "after_close") == []
+
+
+def test_threads_calling_a_hook_first_together_share_one_binding(
+    tmp_path: Path, counting: None
+) -> None:
+    copied = build_plugin_manager(start=tmp_path)
+    start = threading.Barrier(8)
+
+    def call(index: int) -> None:
+        start.wait()
+        copied.hook.before_run(session=None, run=index)
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(copied.get_plugin("counting").calls) == list(range(8))
+    assert len(_counting_impls(copied, "before_run")) == 1
