@@ -8,12 +8,15 @@ step (bootstrap, settings, workers) can trust the `drupe.Project` it gets.
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from drupe import Project, ProjectError, cached_parse
+from drupe_project import memo
 
 #: Every key ``[tool.drupe]`` may hold, with what it means (shown when a key is unknown).
 KNOWN_KEYS: Mapping[str, str] = {
@@ -34,13 +37,30 @@ def find_project(start: Path) -> Project | None:
     Raises `drupe.ProjectError` when the project found has invalid metadata:
     a broken project is never silently skipped in favour of an outer one.
     """
-    start = Path(start).expanduser().resolve()
+    key = os.path.abspath(os.path.expanduser(start))
+    known = memo.recall(key)
+    if known is not None:
+        return known
+    began_ns = time.time_ns()
+    start = Path(key).resolve()
     if start.is_file():
         start = start.parent
+    looked_at: list[str] = []
     for folder in _upwards(start):
-        table = _drupe_table(folder / "pyproject.toml")
+        pyproject = folder / "pyproject.toml"
+        looked_at.append(str(pyproject))
+        table = _drupe_table(pyproject)
         if table is not None:
-            return _project_from_table(folder, table)
+            project = _project_from_table(folder, table)
+            source_value = table.get("source_dir", DEFAULT_SOURCE_DIR)
+            memo.keep(
+                key,
+                project,
+                pyprojects=looked_at,
+                source_folder=os.path.join(folder, source_value),
+                began_ns=began_ns,
+            )
+            return project
     return None
 
 

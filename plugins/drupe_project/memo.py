@@ -1,0 +1,108 @@
+"""Where each start folder's project was found, reused while the filesystem says nothing changed.
+
+Finding a project resolves paths and reads and checks ``pyproject.toml``:
+about 100 µs, a tenth of a whole session, paid again by every session a
+service or a notebook opens on the same folder. The answer depends on a
+handful of filesystem entries, so it is reused while one ``stat`` of each
+says it is the same entry, unchanged:
+
+* the start folder itself (a symlink moved to another folder gives another
+  folder);
+* every ``pyproject.toml`` looked at on the way up, present or absent (one
+  created in a nearer folder would win);
+* the project's source folder, through the path as configured (a moved
+  symlink gives another folder).
+
+A file rewritten within one timestamp tick of an earlier read could look
+unchanged, so an answer is kept only when every file it depends on was
+last modified well before the lookup began (as git does for its index,
+and ``drupe_config`` for folder listings). Errors and "no project" are
+never kept: they are looked up again.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from drupe import Project
+
+#: A file's stat is trusted to mean "unchanged" once it is this much older than the lookup.
+SETTLED_NS = 2_000_000_000
+#: Start folders remembered per process (least recently used dropped first).
+KEPT = 64
+
+#: ``(path, is a folder, signature)``: a signature is ``None`` for a missing entry.
+Check = tuple[str, bool, "tuple[int, ...] | None"]
+
+_lock = threading.Lock()
+_answers: OrderedDict[str, tuple[Project, tuple[Check, ...]]] = OrderedDict()
+
+
+def _file(path: str) -> tuple[int, ...] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino, found.st_mtime_ns, found.st_size)
+
+
+def _folder(path: str) -> tuple[int, ...] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)
+
+
+def recall(start: str) -> Project | None:
+    """The project remembered for ``start`` if every entry it depends on is unchanged."""
+    with _lock:
+        known = _answers.get(start)
+    if known is None:
+        return None
+    project, checks = known
+    for path, is_folder, signature in checks:
+        if (_folder(path) if is_folder else _file(path)) != signature:
+            with _lock:
+                _answers.pop(start, None)
+            return None
+    with _lock:
+        if start in _answers:
+            _answers.move_to_end(start)
+    return project
+
+
+def keep(
+    start: str,
+    project: Project,
+    *,
+    pyprojects: Sequence[str],
+    source_folder: str,
+    began_ns: int,
+) -> None:
+    """Remember ``project`` for ``start`` if the files it was read from had settled."""
+    files = [(path, False, _file(path)) for path in pyprojects]
+    settled = began_ns - SETTLED_NS
+    if any(signature is not None and signature[2] >= settled for _, _, signature in files):
+        return  # changed too recently: a change in the same tick could go unseen
+    folders = [(path, True, _folder(path)) for path in (start, source_folder)]
+    if any(signature is None for _, _, signature in folders):
+        return
+    with _lock:
+        _answers[start] = (project, (*folders, *files))
+        while len(_answers) > KEPT:
+            _answers.popitem(last=False)
+
+
+def forget() -> None:
+    """Drop every remembered answer (tests that rewrite projects in place)."""
+    with _lock:
+        _answers.clear()
+
+
+__all__ = ["KEPT", "SETTLED_NS", "forget", "keep", "recall"]
