@@ -51,8 +51,8 @@ def collect_options(plugin_manager: pluggy.PluginManager) -> dict[str, Option]:
                 f"plugin {impl.plugin_name!r}: declare_settings() must return a dict of "
                 f"options, got {type(declared).__name__}"
             )
-        for name, spec in declared.items():
-            option = _option(impl.plugin_name, name, spec)
+        for option in _checked_options(impl.plugin_name, declared):
+            name = option.name
             other = options.get(name)
             if other is not None and other.type != option.type:
                 raise PluginError(
@@ -61,6 +61,26 @@ def collect_options(plugin_manager: pluggy.PluginManager) -> dict[str, Option]:
                     f"{option.type_name()}); disable one of them"
                 )
             options.setdefault(name, option)
+    return options
+
+
+#: plugin name -> (a copy of what it declared, the options checked from it). Plugins
+#: declare the same constant in every session: checking it once per process is enough.
+_checked: dict[str, tuple[dict[Any, Any], tuple[Option, ...]]] = {}
+
+
+def _checked_options(plugin: str, declared: Mapping[Any, Any]) -> tuple[Option, ...]:
+    """The options in ``declared``, checked; reused while the plugin declares equal ones."""
+    known = _checked.get(plugin)
+    if known is not None and known[0] == declared:
+        return known[1]
+    options = tuple(_option(plugin, name, spec) for name, spec in declared.items())
+    try:
+        snapshot = {name: dict(spec) for name, spec in declared.items()}
+    except (TypeError, ValueError):
+        return options  # not plain dicts: checked each time
+    if len(_checked) < 256:  # bounded: one entry per plugin name
+        _checked[plugin] = (snapshot, options)
     return options
 
 

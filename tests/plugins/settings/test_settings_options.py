@@ -246,3 +246,26 @@ def test_environment_variables_do_not_change_settings(
     settings = session_for(session_factory, root, ModelOptions()).settings
 
     assert settings.MODEL_NAME == "file"
+
+
+def test_a_plugin_that_changes_its_declaration_is_checked_again(
+    tmp_path: Path, session_factory
+) -> None:
+    """What a plugin declared is checked once per process, but only while it declares the same."""
+
+    class Changing:
+        def __init__(self, declared: dict[str, Any]) -> None:
+            self.declared = declared
+
+        @drupe.hookimpl(optionalhook=True)
+        def declare_settings(self) -> dict[str, dict[str, Any]]:
+            return self.declared
+
+    first = {"RETRIES": {"type": int, "default": 1}}
+    second = {"RETRIES": {"type": int, "default": 5}}
+    broken = {"retries": {"type": int, "default": 5}}
+    for declared, expected in ((first, 1), (first, 1), (second, 5)):
+        settings = session_for(session_factory, tmp_path, Changing(declared)).settings
+        assert settings.get("RETRIES") == expected
+    with pytest.raises(drupe.PluginError, match="option names are UPPER_CASE"):
+        session_for(session_factory, tmp_path, Changing(broken))
