@@ -11,15 +11,28 @@ from __future__ import annotations
 import re
 from typing import Any
 
-INT_RE = re.compile(r"[-+]?[0-9]+\Z")
-INT_OCT_RE = re.compile(r"0o[0-7]+\Z")
-INT_HEX_RE = re.compile(r"0x[0-9a-fA-F]+\Z")
-FLOAT_RE = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
-INF_RE = re.compile(r"[-+]?\.(inf|Inf|INF)\Z")
-NAN_RE = re.compile(r"\.(nan|NaN|NAN)\Z")
+#: The patterns, by the names this module offers them under (compiled on first use:
+#: a run that types no scalar never pays for them, see `__getattr__`).
+_SOURCES = {
+    "INT_RE": r"[-+]?[0-9]+\Z",
+    "INT_OCT_RE": r"0o[0-7]+\Z",
+    "INT_HEX_RE": r"0x[0-9a-fA-F]+\Z",
+    "FLOAT_RE": r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z",
+    "INF_RE": r"[-+]?\.(inf|Inf|INF)\Z",
+    "NAN_RE": r"\.(nan|NaN|NAN)\Z",
+}
 NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 TRUES = frozenset({"true", "True", "TRUE"})
 FALSES = frozenset({"false", "False", "FALSE"})
+
+
+def __getattr__(name: str) -> re.Pattern[str]:
+    """``INT_RE``, ``FLOAT_RE``...: each pattern compiled the first time it is asked for."""
+    source = _SOURCES.get(name)
+    if source is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    pattern = globals()[name] = re.compile(source)
+    return pattern
 
 
 def scalar(text: str) -> Any:
@@ -30,16 +43,17 @@ def scalar(text: str) -> Any:
         return True
     if text in FALSES:
         return False
-    if INT_RE.match(text):
+    # re's own cache compiles each pattern once per process.
+    if re.match(_SOURCES["INT_RE"], text):
         return int(text)
-    if INT_OCT_RE.match(text):
+    if re.match(_SOURCES["INT_OCT_RE"], text):
         return int(text[2:], 8)
-    if INT_HEX_RE.match(text):
+    if re.match(_SOURCES["INT_HEX_RE"], text):
         return int(text[2:], 16)
-    if FLOAT_RE.match(text):
+    if re.match(_SOURCES["FLOAT_RE"], text):
         return float(text)
-    if INF_RE.match(text):
+    if re.match(_SOURCES["INF_RE"], text):
         return float("-inf") if text.startswith("-") else float("inf")
-    if NAN_RE.match(text):
+    if re.match(_SOURCES["NAN_RE"], text):
         return float("nan")
     return text

@@ -184,13 +184,13 @@ class ConfigFiles:
         return isinstance(outcome, drupe.ConfigError) or bool(outcome.runtime_leaves)
 
 
-_REFERENCE_RE = re.compile(r"\$\{\s*runtime_params\s*:\s*([^,}\s]+)")
+_REFERENCE_RE = r"\$\{\s*runtime_params\s*:\s*([^,}\s]+)"  # compiled by re on first use
 
 
 def _collect_references(node: Any, names: set[str]) -> None:
     if isinstance(node, str):
         if "runtime_params" in node:
-            names.update(_REFERENCE_RE.findall(node))
+            names.update(re.findall(_REFERENCE_RE, node))
     elif isinstance(node, dict):
         for child in node.values():
             _collect_references(child, names)

@@ -28,14 +28,15 @@ DEFAULT_SECRET_KEY_PATTERN = (
 
 SETTING = "SECRET_KEY_PATTERN"
 
-_CHUNKS = re.compile(r"[^\W_]+")
-_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+|[^\W\d_A-Za-z]+")
+_CHUNKS = r"[^\W_]+"
+_WORDS = r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+|[^\W\d_A-Za-z]+"
 
 
 @lru_cache(maxsize=4096)
 def normalised(key: str) -> str:
     """``"apiKey-v2"`` -> ``"api_key_v_2"``: the text the pattern is searched in."""
-    return "_".join(w.lower() for chunk in _CHUNKS.findall(key) for w in _WORDS.findall(chunk))
+    chunks = re.findall(_CHUNKS, key)
+    return "_".join(w.lower() for chunk in chunks for w in re.findall(_WORDS, chunk))
 
 
 @lru_cache(maxsize=32)

@@ -45,8 +45,9 @@ ALLOWED_ROOTS_KEY = "allowed_roots"
 #: What a key is said to be built from when the catalog cannot tell (see `contain`).
 UNKNOWN = "?"
 
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_PICKLE_FAMILY = re.compile(r"pickle|joblib|dill", re.IGNORECASE)
+# Patterns as text: re compiles (and caches) them on first use, which most runs never reach.
+_URL = r"^[A-Za-z][A-Za-z0-9+.-]*://"
+_PICKLE_FAMILY = r"(?i)pickle|joblib|dill"
 
 
 class ContainmentError(DatasetError):
@@ -71,7 +72,7 @@ def is_pickle_family(cls: type) -> bool:
     flag = getattr(cls, "unsafe_to_load", None)
     if flag is not None:
         return bool(flag)
-    return any(_PICKLE_FAMILY.search(klass.__name__) for klass in cls.__mro__)
+    return any(re.search(_PICKLE_FAMILY, klass.__name__) for klass in cls.__mro__)
 
 
 def contain(
@@ -117,7 +118,7 @@ def contain(
                 path=str(value),
                 field="runtime_params",
             )
-        if isinstance(value, str) and _URL.match(value) and not value.startswith("file://"):
+        if isinstance(value, str) and re.match(_URL, value) and not value.startswith("file://"):
             resolved[key] = _contain_url(entry, key, value, allowed, from_params)
         else:
             resolved[key] = _contain_local(entry, key, value, root, allowed, from_params)
@@ -146,7 +147,7 @@ def _allowed(entry: str, value: Any, root: Path | None) -> list[str]:
         text = str(item)
         if not text:
             continue
-        if _URL.match(text) and not text.startswith("file://"):
+        if re.match(_URL, text) and not text.startswith("file://"):
             out.append(text)
             continue
         path = Path(text.removeprefix("file://")).expanduser()
@@ -170,7 +171,7 @@ def _contain_local(
     path = Path(os.path.normpath(path))
     real = os.path.realpath(path)
     places = [os.path.realpath(root)] if root is not None else []
-    places += [place for place in allowed if not _URL.match(place)]
+    places += [place for place in allowed if not re.match(_URL, place)]
     if any(_inside(real, place) for place in places):
         return path
     where = "the project" if root is not None else "any allowed root"
@@ -193,7 +194,7 @@ def _contain_url(entry: str, key: str, url: str, allowed: list[str], from_params
     scheme, _, rest = url.partition("://")
     normal = f"{scheme}://{_normalise(rest)}"
     for place in allowed:
-        if not _URL.match(place):
+        if not re.match(_URL, place):
             continue
         p_scheme, _, p_rest = place.partition("://")
         prefix = f"{p_scheme}://{_normalise(p_rest)}"

@@ -27,14 +27,15 @@ from drupe_store.options import DEFAULT_MASK_KEYS
 
 MASK = "***"
 
-_CHUNKS = re.compile(r"[^\W_]+")  # runs of letters and digits
-_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+|[^\W\d_A-Za-z]+")
+_CHUNKS = r"[^\W_]+"  # runs of letters and digits
+_WORDS = r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+|[^\W\d_A-Za-z]+"
 
 
 @lru_cache(maxsize=4096)
 def words(key: str) -> tuple[str, ...]:
     """The lower-case words of a key: ``"APIKey_v2"`` -> ``("api", "key", "v", "2")``."""
-    return tuple(word.lower() for chunk in _CHUNKS.findall(key) for word in _WORDS.findall(chunk))
+    chunks = re.findall(_CHUNKS, key)
+    return tuple(word.lower() for chunk in chunks for word in re.findall(_WORDS, chunk))
 
 
 class SecretMask:
