@@ -47,8 +47,9 @@ _templates: OrderedDict[Hashable, _Template] = OrderedDict()
 
 def _after_fork_in_child() -> None:
     """A lock held by another thread at ``fork`` would stay held forever in the child."""
-    global _lock
+    global _lock, _bind_lock
     _lock = threading.Lock()
+    _bind_lock = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -203,3 +206,39 @@ def test_threads_calling_a_hook_first_together_share_one_binding(
         thread.join()
     assert sorted(copied.get_plugin("counting").calls) == list(range(8))
     assert len(_counting_impls(copied, "before_run")) == 1
+
+
+def test_a_subset_caller_of_a_copy_leaves_out_only_what_it_was_told(
+    tmp_path: Path, counting: None
+) -> None:
+    copied = build_plugin_manager(start=tmp_path, plugins=[First()])
+    first = copied.get_plugin("First")
+    without_first = copied.subset_hook_caller("before_run", remove_plugins=[first])
+    without_first(session=None, run="subset")
+    assert copied.get_plugin("counting").calls == ["subset"]
+    names = [impl.plugin_name for impl in without_first.get_hookimpls()]
+    assert "First" not in names and "counting" in names
+
+
+def test_a_child_forked_while_a_binding_was_in_progress_can_still_call_hooks(
+    tmp_path: Path, counting: None
+) -> None:
+    copied = build_plugin_manager(start=tmp_path)
+    with plugin_template._bind_lock:  # another thread is binding when the process forks
+        pid = os.fork()
+        if pid == 0:  # the child: its first call binds, under a lock nobody holds
+            try:
+                copied.hook.before_run(session=None, run="child")
+                os._exit(0 if copied.get_plugin("counting").calls == ["child"] else 1)
+            except BaseException:
+                os._exit(2)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child hung on the binding lock")
