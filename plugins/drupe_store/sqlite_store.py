@@ -121,8 +121,6 @@ class SqliteStore:
     def _prepare(self, conn: sqlite3.Connection) -> None:
         """Once per process and file: WAL mode, and the schema brought up to date."""
         self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone())
-        if self._retry(lambda: current_version(conn)) == SCHEMA_VERSION:
-            return  # up to date, as nearly always: no write transaction at every start
 
         def upgrade() -> None:
             conn.execute("BEGIN IMMEDIATE")
