@@ -35,18 +35,30 @@ def marker_options(obj: Any, name: str, marker: str) -> Any:
     value = _static_value(obj, name)
     if type(value) is types.FunctionType:
         options = getattr(value, marker, None)
-        return options if isinstance(options, dict) else None
+        if isinstance(options, dict):
+            return options
+        # pluggy also looks for the marker on a ``__func__`` the function carries.
+        return ASK_PLUGGY if "__func__" in vars(value) else None
     if value is not _ABSENT and isinstance(value, _NOT_HOOKABLE):
         return None
     return ASK_PLUGGY
 
 
+#: ``type``'s own ``__mro__`` and ``__dict__``: a metaclass may override them with
+#: properties, which reading through these descriptors never runs.
+_MRO = vars(type)["__mro__"]
+_NAMESPACE = vars(type)["__dict__"]
+
+
 def _static_value(obj: Any, name: str) -> Any:
     """``name`` from the namespace that defines it, without running descriptors (or `_ABSENT`)."""
-    if isinstance(obj, types.ModuleType):
+    if type(obj) is types.ModuleType:
+        # A module subclass (a lazy module) may define descriptors: pluggy's business.
         return vars(obj).get(name, _ABSENT)
     if isinstance(obj, type):
         owner = obj
+    elif isinstance(obj, types.ModuleType):
+        return _ABSENT
     else:
         try:
             own = object.__getattribute__(obj, "__dict__")
@@ -55,8 +67,8 @@ def _static_value(obj: Any, name: str) -> Any:
         if not isinstance(own, dict) or name in own:
             return _ABSENT  # instance attributes are pluggy's business
         owner = type(obj)
-    for klass in owner.__mro__:
-        namespace = vars(klass)
+    for klass in _MRO.__get__(owner):
+        namespace = _NAMESPACE.__get__(klass)
         if name in namespace:
             return namespace[name]
     return _ABSENT

@@ -95,6 +95,51 @@ def module_plugin() -> types.ModuleType:
     return module
 
 
+class LazyModule(types.ModuleType):
+    """A module whose class defines a data descriptor (the lazy-module pattern)."""
+
+    @property
+    def before_run(self) -> Any:
+        PROPERTY_RUNS.append("module property")
+        raise AssertionError("a module property must never run while hooks are read")
+
+
+def lazy_module() -> types.ModuleType:
+    module = LazyModule("drupe_test_lazy_module")
+
+    @drupe.hookimpl
+    def before_run(session: Any, run: Any) -> None: ...
+
+    vars(module)["before_run"] = before_run  # shadowed by the class's data descriptor
+    return module
+
+
+class Loud(type):
+    """A metaclass whose ``__mro__`` and ``__dict__`` are properties that must not run."""
+
+    @property
+    def __mro__(cls) -> Any:  # type: ignore[override]
+        PROPERTY_RUNS.append("metaclass __mro__")
+        return type.__dict__["__mro__"].__get__(cls)
+
+
+class LoudPlugin(metaclass=Loud):
+    @drupe.hookimpl
+    def before_run(self, session: Any, run: Any) -> None: ...
+
+
+def function_carrying_func() -> Any:
+    @drupe.hookimpl
+    def marked(session: Any, run: Any) -> None: ...
+
+    def before_run(session: Any, run: Any) -> None: ...
+
+    before_run.__func__ = marked  # type: ignore[attr-defined]
+    module = types.ModuleType("drupe_test_func_carrier")
+    module.before_run = before_run  # type: ignore[attr-defined]
+    return module
+
+
 PLUGINS = {
     "class instance": ClassPlugin,
     "class itself": lambda: ClassPlugin,
@@ -102,6 +147,10 @@ PLUGINS = {
     "instance with function attributes": instance_with_function_attribute,
     "module": module_plugin,
     "object with __getattr__": LazyModuleLike,
+    "module subclass with a descriptor": lazy_module,
+    "class with a metaclass": lambda: LoudPlugin,
+    "instance of a class with a metaclass": LoudPlugin,
+    "function carrying __func__": function_carrying_func,
 }
 
 
@@ -115,6 +164,15 @@ def test_each_attribute_gets_pluggys_own_answer(make: Any) -> None:
         ours = manager.parse_hookimpl_opts(plugin, name)
         theirs = pluggy.PluginManager.parse_hookimpl_opts(manager, plugin, name)
         assert ours == theirs, name
+    assert PROPERTY_RUNS == []
+
+
+def test_a_lazy_module_registers_as_pluggy_registers_it() -> None:
+    manager, plain = PluginManager(), pluggy.PluginManager("drupe")
+    plain.add_hookspecs(hookspecs)
+    assert manager.register(lazy_module(), name="lazy") == "lazy"
+    plain.register(lazy_module(), name="lazy")
+    assert manager.hook.before_run.get_hookimpls() == plain.hook.before_run.get_hookimpls() == []
     assert PROPERTY_RUNS == []
 
 
