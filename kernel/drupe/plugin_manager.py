@@ -546,7 +546,7 @@ class PluginManager(pluggy.PluginManager):
         ``plan`` is `drupe.plugin_template.caller_plan` of this manager and
         ``factories``, when the caller worked it out once for many copies.
         """
-        from drupe.plugin_template import caller_plan, session_caller
+        from drupe.plugin_template import caller_plan, renewed, session_caller
 
         if plan is None:
             plan = caller_plan(self, factories)
@@ -577,7 +577,7 @@ class PluginManager(pluggy.PluginManager):
                 continue
             instance = factory()
             new._name2plugin[name] = instance
-            rebind[id(plugin)] = instance
+            rebind[id(plugin)] = renewed(instance)
         callers = vars(new.hook)
         for entry in plan:
             copied = session_caller(entry, new._hookexec, rebind)

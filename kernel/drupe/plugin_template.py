@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import threading
+import types
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
@@ -129,16 +130,29 @@ _SHARED_SLOTS = tuple(
 )
 
 
-def copy_impl(impl: pluggy.HookImpl, plugin: Any) -> pluggy.HookImpl:
+def copy_impl(
+    impl: pluggy.HookImpl, plugin: Any, own: Mapping[str, Any] | None = None
+) -> pluggy.HookImpl:
     """``impl`` bound to another instance of its plugin's class (no inspection).
+
+    The method is bound to ``plugin`` from the template's function, never
+    looked up by name on ``plugin``: what someone sets on the instance after
+    the copy was made does not change its hooks, as with pluggy. ``own`` is
+    the instance's own attributes *when it was made* (its ``__init__`` may
+    set a hook there, which pluggy would have preferred to the class's).
 
     Slots are copied one by one: `copy.copy` goes through ``__reduce_ex__``
     and cost a quarter of a whole session when every session copied ~40
     implementations. With pluggy's known layout the copy is written out
     (three times faster than a loop over the slot names).
     """
-    name = getattr(impl.function, "__name__", None)
-    function = getattr(plugin, name) if name else impl.function
+    function = impl.function
+    name = getattr(function, "__name__", "")
+    override = own.get(name) if own and isinstance(name, str) else None
+    if callable(override):
+        function = override
+    elif isinstance(function, types.MethodType) and function.__self__ is impl.plugin:
+        function = types.MethodType(function.__func__, plugin)
     fresh: Any = pluggy.HookImpl.__new__(pluggy.HookImpl)
     if _KNOWN_IMPL_LAYOUT:
         fresh.argnames = impl.argnames
@@ -196,9 +210,9 @@ class BindingCaller(pluggy.HookCaller):
         name: str,
         hook_execute: Any,
         impls: Sequence[pluggy.HookImpl],
-        instances: Mapping[int, Any],
+        instances: Mapping[int, Renewed],
     ) -> None:
-        self._unbound: tuple[Sequence[pluggy.HookImpl], Mapping[int, Any]] | None = None
+        self._unbound: tuple[Sequence[pluggy.HookImpl], Mapping[int, Renewed]] | None = None
         super().__init__(name, hook_execute)
         self._unbound = (impls, instances)
 
@@ -219,9 +233,22 @@ class BindingCaller(pluggy.HookCaller):
         self._unbound = None  # a list set from outside replaces what was left to bind
 
 
-def _rebound(impl: pluggy.HookImpl, instances: Mapping[int, Any]) -> pluggy.HookImpl:
-    instance = instances.get(id(impl.plugin), impl.plugin)
-    return impl if instance is impl.plugin else copy_impl(impl, instance)
+def _rebound(impl: pluggy.HookImpl, instances: Mapping[int, Renewed]) -> pluggy.HookImpl:
+    renewed = instances.get(id(impl.plugin))
+    return impl if renewed is None else copy_impl(impl, renewed[0], renewed[1])
+
+
+#: A plugin instance made for a session, and its own attributes when it was made.
+Renewed = tuple[Any, Mapping[str, Any]]
+
+
+def renewed(instance: Any) -> Renewed:
+    """``instance`` and a snapshot of its own attributes (what its ``__init__`` set)."""
+    try:
+        own = object.__getattribute__(instance, "__dict__")
+    except AttributeError:
+        return instance, {}
+    return instance, dict(own) if isinstance(own, dict) else {}
 
 
 class CallerPlan:
@@ -261,7 +288,7 @@ def caller_plan(manager: PluginManager, factories: Mapping[str, Any]) -> list[Ca
     return plan
 
 
-def session_caller(entry: CallerPlan, hook_execute: Any, instances: Mapping[int, Any]) -> Any:
+def session_caller(entry: CallerPlan, hook_execute: Any, instances: Mapping[int, Renewed]) -> Any:
     """The copy's caller for one hook, with the copy's plugin ``instances`` (by template id).
 
     Implementations of shared plugins (modules, objects) are reused as they
@@ -292,6 +319,7 @@ __all__ = [
     "clear",
     "copy_impl",
     "manager_from_template",
+    "renewed",
     "session_caller",
     "supported",
 ]

@@ -122,6 +122,19 @@ class Counting:
     @drupe.hookimpl
     def after_close(self, session):
         self.calls.append("closed")
+
+
+class Closures:
+    # Sets its hook on the instance in __init__: each instance has its own.
+
+    def __init__(self):
+        self.calls = []
+
+        @drupe.hookimpl
+        def before_run(session, run):
+            self.calls.append(run)
+
+        self.before_run = before_run
 """
 
 
@@ -138,7 +151,10 @@ def counting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     write_distribution(
         site,
         "drupe-test-counting",
-        plugins={"counting": "drupe_test_counting:Counting"},
+        plugins={
+            "counting": "drupe_test_counting:Counting",
+            "closures": "drupe_test_counting:Closures",
+        },
         modules={"drupe_test_counting.py": COUNTING_PLUGIN},
     )
     monkeypatch.syspath_prepend(str(site))
@@ -242,3 +258,25 @@ def test_a_child_forked_while_a_binding_was_in_progress_can_still_call_hooks(
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     pytest.fail("the forked child hung on the binding lock")
+
+
+def test_setting_an_attribute_on_a_session_plugin_does_not_change_its_hooks(
+    tmp_path: Path, counting: None
+) -> None:
+    copied = build_plugin_manager(start=tmp_path)
+    instance = copied.get_plugin("counting")
+    seen: list[Any] = []
+    instance.before_run = lambda session, run: seen.append(run)  # after the copy was made
+    copied.hook.before_run(session=None, run="r")
+    assert instance.calls == ["r"] and seen == []
+
+
+def test_a_hook_an_instance_sets_on_itself_is_that_instances_own(
+    tmp_path: Path, counting: None
+) -> None:
+    one = build_plugin_manager(start=tmp_path)
+    two = build_plugin_manager(start=tmp_path)
+    one.hook.before_run(session=None, run="one")
+    two.hook.before_run(session=None, run="two")
+    assert one.get_plugin("closures").calls == ["one"]
+    assert two.get_plugin("closures").calls == ["two"]
