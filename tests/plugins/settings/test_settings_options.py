@@ -269,3 +269,36 @@ def test_a_plugin_that_changes_its_declaration_is_checked_again(
         assert settings.get("RETRIES") == expected
     with pytest.raises(drupe.PluginError, match="option names are UPPER_CASE"):
         session_for(session_factory, tmp_path, Changing(broken))
+
+
+class ArrayLike:
+    """A default whose ``==`` answers element-wise, as numpy arrays do."""
+
+    def __eq__(self, other: object) -> Any:
+        return self
+
+    def __bool__(self) -> bool:
+        raise ValueError("the truth value of an array is ambiguous")
+
+    __hash__ = object.__hash__
+
+
+def test_declarations_are_never_compared_by_value(tmp_path: Path, session_factory) -> None:
+    class Fresh:
+        @drupe.hookimpl(optionalhook=True)
+        def declare_settings(self) -> dict[str, dict[str, Any]]:
+            return {"WEIGHTS": {"type": ArrayLike, "default": ArrayLike()}}  # new each call
+
+    class Mutated:
+        declared: dict[str, dict[str, Any]] = {"FLAG": {"type": int, "default": 1}}
+
+        @drupe.hookimpl(optionalhook=True)
+        def declare_settings(self) -> dict[str, dict[str, Any]]:
+            return self.declared
+
+    for _ in range(2):
+        settings = session_for(session_factory, tmp_path, Fresh()).settings
+        assert isinstance(settings.get("WEIGHTS"), ArrayLike)
+    assert session_for(session_factory, tmp_path, Mutated()).settings.get("FLAG") == 1
+    Mutated.declared["FLAG"]["default"] = True  # 1 == True, but not the same value
+    assert session_for(session_factory, tmp_path, Mutated()).settings.get("FLAG") is True
