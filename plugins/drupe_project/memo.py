@@ -15,7 +15,7 @@ says it is the same entry, unchanged:
 
 A file rewritten within one timestamp tick of an earlier read could look
 unchanged, so an answer is kept only when every file it depends on was
-last modified well before the lookup began (as git does for its index,
+last modified (and its inode last changed) well before the lookup began (as git does for its index,
 and ``drupe_config`` for folder listings). Errors and "no project" are
 never kept: they are looked up again.
 """
@@ -48,10 +48,12 @@ def _file(path: str) -> tuple[int, ...] | None:
         found = os.stat(path)
     except OSError:
         return None
-    return (found.st_dev, found.st_ino, found.st_mtime_ns, found.st_size)
+    # ctime too: an in-place rewrite that puts the old mtime back (cp -p, rsync -t) changes it.
+    return (found.st_dev, found.st_ino, found.st_mtime_ns, found.st_ctime_ns, found.st_size)
 
 
-def _folder(path: str) -> tuple[int, ...] | None:
+def folder_mark(path: str) -> tuple[int, ...] | None:
+    """Which folder ``path`` is now (symlinks followed), or ``None``: taken *before* it is read."""
     try:
         found = os.stat(path)
     except OSError:
@@ -67,7 +69,7 @@ def recall(start: str) -> Project | None:
         return None
     project, checks = known
     for path, is_folder, signature in checks:
-        if (_folder(path) if is_folder else _file(path)) != signature:
+        if (folder_mark(path) if is_folder else _file(path)) != signature:
             with _lock:
                 _answers.pop(start, None)
             return None
@@ -81,20 +83,26 @@ def keep(
     start: str,
     project: Project,
     *,
+    folders: Sequence[tuple[str, tuple[int, ...] | None]],
     pyprojects: Sequence[str],
-    source_folder: str,
     began_ns: int,
 ) -> None:
-    """Remember ``project`` for ``start`` if the files it was read from had settled."""
+    """Remember ``project`` for ``start`` if the files it was read from had settled.
+
+    ``folders`` are the start and source folders with the `folder_mark` each
+    had before the lookup read through them: a symlink moved meanwhile makes
+    the next `recall` look again.
+    """
     files = [(path, False, _file(path)) for path in pyprojects]
     settled = began_ns - SETTLED_NS
-    if any(signature is not None and signature[2] >= settled for _, _, signature in files):
-        return  # changed too recently: a change in the same tick could go unseen
-    folders = [(path, True, _folder(path)) for path in (start, source_folder)]
-    if any(signature is None for _, _, signature in folders):
+    for _, _, signature in files:
+        if signature is not None and max(signature[2], signature[3]) >= settled:
+            return  # changed too recently: a change in the same tick could go unseen
+    if any(mark is None for _, mark in folders):
         return
+    checks = (*((path, True, mark) for path, mark in folders), *files)
     with _lock:
-        _answers[start] = (project, (*folders, *files))
+        _answers[start] = (project, checks)
         while len(_answers) > KEPT:
             _answers.popitem(last=False)
 
@@ -105,4 +113,4 @@ def forget() -> None:
         _answers.clear()
 
 
-__all__ = ["KEPT", "SETTLED_NS", "forget", "keep", "recall"]
+__all__ = ["KEPT", "SETTLED_NS", "folder_mark", "forget", "keep", "recall"]

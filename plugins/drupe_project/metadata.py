@@ -37,11 +37,13 @@ def find_project(start: Path) -> Project | None:
     Raises `drupe.ProjectError` when the project found has invalid metadata:
     a broken project is never silently skipped in favour of an outer one.
     """
-    key = os.path.abspath(os.path.expanduser(start))
+    # Absolute but not normalised: "link/.." must follow the link before going up.
+    key = os.path.join(os.getcwd(), os.path.expanduser(os.fspath(start)))
     known = memo.recall(key)
     if known is not None:
         return known
     began_ns = time.time_ns()
+    start_mark = memo.folder_mark(key)
     start = Path(key).resolve()
     if start.is_file():
         start = start.parent
@@ -51,13 +53,15 @@ def find_project(start: Path) -> Project | None:
         looked_at.append(str(pyproject))
         table = _drupe_table(pyproject)
         if table is not None:
-            project = _project_from_table(folder, table)
             source_value = table.get("source_dir", DEFAULT_SOURCE_DIR)
+            source = os.path.join(folder, source_value) if isinstance(source_value, str) else ""
+            source_mark = memo.folder_mark(source) if source else None
+            project = _project_from_table(folder, table)
             memo.keep(
                 key,
                 project,
+                folders=[(key, start_mark), (source, source_mark)],
                 pyprojects=looked_at,
-                source_folder=os.path.join(folder, source_value),
                 began_ns=began_ns,
             )
             return project

@@ -21,31 +21,28 @@ def fresh_memo() -> Iterator[None]:
     memo.forget()
 
 
-def age(*paths: Path) -> None:
-    """Make files look written long ago, so the memo trusts their timestamps."""
-    past = time.time() - 60
-    for path in paths:
-        os.utime(path, (past, past))
+@pytest.fixture
+def trusting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trust files written before a lookup began (by default, only 2 s before it)."""
+    monkeypatch.setattr(memo, "SETTLED_NS", 0)
 
 
 def settled_project(tmp_path: Path, package: str = "memo_pkg") -> Path:
-    root = write_project(tmp_path / "proj", package)
-    age(root / "pyproject.toml")
-    return root
+    return write_project(tmp_path / "proj", package)
 
 
 def rewrite(pyproject: Path, old: str, new: str) -> None:
     pyproject.write_text(pyproject.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
 
 
-def test_a_settled_project_is_found_once_and_reused(tmp_path: Path) -> None:
+def test_a_settled_project_is_found_once_and_reused(tmp_path: Path, trusting: None) -> None:
     root = settled_project(tmp_path)
     first = drupe_project.find_project(root)
     again = drupe_project.find_project(root)
     assert first is not None and again is first
 
 
-def test_an_edited_pyproject_is_read_again(tmp_path: Path) -> None:
+def test_an_edited_pyproject_is_read_again(tmp_path: Path, trusting: None) -> None:
     root = settled_project(tmp_path)
     assert drupe_project.find_project(root).project_name == "memo_pkg"  # type: ignore[union-attr]
     pyproject = root / "pyproject.toml"
@@ -64,7 +61,7 @@ def test_an_edit_of_the_same_size_in_the_same_timestamp_tick_is_seen(tmp_path: P
     assert drupe_project.find_project(root).project_name == "BBBB"  # type: ignore[union-attr]
 
 
-def test_a_nearer_project_created_later_wins(tmp_path: Path) -> None:
+def test_a_nearer_project_created_later_wins(tmp_path: Path, trusting: None) -> None:
     outer = settled_project(tmp_path, "outer_pkg")
     inner = outer / "packages" / "inner"
     inner.mkdir(parents=True)
@@ -73,14 +70,14 @@ def test_a_nearer_project_created_later_wins(tmp_path: Path) -> None:
     assert drupe_project.find_project(inner).package_name == "inner_pkg"  # type: ignore[union-attr]
 
 
-def test_a_removed_project_is_not_found(tmp_path: Path) -> None:
+def test_a_removed_project_is_not_found(tmp_path: Path, trusting: None) -> None:
     root = settled_project(tmp_path)
     assert drupe_project.find_project(root) is not None
     (root / "pyproject.toml").unlink()
     assert drupe_project.find_project(root) is None
 
 
-def test_a_moved_start_symlink_gives_the_other_project(tmp_path: Path) -> None:
+def test_a_moved_start_symlink_gives_the_other_project(tmp_path: Path, trusting: None) -> None:
     blue = settled_project(tmp_path / "blue", "blue_pkg")
     green = settled_project(tmp_path / "green", "green_pkg")
     current = tmp_path / "current"
@@ -91,7 +88,7 @@ def test_a_moved_start_symlink_gives_the_other_project(tmp_path: Path) -> None:
     assert drupe_project.find_project(current).package_name == "green_pkg"  # type: ignore[union-attr]
 
 
-def test_a_moved_source_folder_symlink_gives_the_new_folder(tmp_path: Path) -> None:
+def test_a_moved_source_folder_symlink_gives_the_new_folder(tmp_path: Path, trusting: None) -> None:
     root = tmp_path / "proj"
     write_project(root, "linked_pkg", tool={"source_dir": "code"})
     one, two = root / "code-1", root / "code-2"
@@ -99,17 +96,37 @@ def test_a_moved_source_folder_symlink_gives_the_new_folder(tmp_path: Path) -> N
     two.mkdir()
     (two / "linked_pkg").mkdir()
     (root / "code").symlink_to(one)
-    age(root / "pyproject.toml")
     assert drupe_project.find_project(root).source_dir == one.resolve()  # type: ignore[union-attr]
     (root / "code").unlink()
     (root / "code").symlink_to(two)
     assert drupe_project.find_project(root).source_dir == two.resolve()  # type: ignore[union-attr]
 
 
-def test_the_memo_keeps_a_bounded_number_of_folders(tmp_path: Path) -> None:
+def test_the_memo_keeps_a_bounded_number_of_folders(tmp_path: Path, trusting: None) -> None:
     root = settled_project(tmp_path)
     for index in range(memo.KEPT + 5):
         start = root / f"notebooks-{index}"
         start.mkdir()
         assert drupe_project.find_project(start) is not None
     assert len(memo._answers) == memo.KEPT
+
+
+def test_a_rewrite_that_puts_the_old_mtime_back_is_seen(tmp_path: Path, trusting: None) -> None:
+    root = write_project(tmp_path / "proj", "pkg_one")
+    pyproject = root / "pyproject.toml"
+    stamp = os.stat(pyproject)
+    assert drupe_project.find_project(root).package_name == "pkg_one"  # type: ignore[union-attr]
+    time.sleep(0.05)  # the rewrite's change time lands in a later tick
+    rewrite(pyproject, "pkg_one", "pkg_two")  # same size, in place
+    os.utime(pyproject, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # as cp -p or rsync -t do
+    (root / "src" / "pkg_two").mkdir()
+    assert drupe_project.find_project(root).package_name == "pkg_two"  # type: ignore[union-attr]
+
+
+def test_dot_dot_after_a_symlink_goes_up_from_the_links_target(tmp_path: Path) -> None:
+    real = write_project(tmp_path / "real" / "proj", "real_pkg")
+    (real / "deep").mkdir()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "link").symlink_to(real / "deep")
+    found = drupe_project.find_project(tmp_path / "other" / "link" / "..")
+    assert found is not None and found.root == real.resolve()
