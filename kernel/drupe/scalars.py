@@ -26,6 +26,10 @@ TRUES = frozenset({"true", "True", "TRUE"})
 FALSES = frozenset({"false", "False", "FALSE"})
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SOURCES})
+
+
 def __getattr__(name: str) -> re.Pattern[str]:
     """``INT_RE``, ``FLOAT_RE``...: each pattern compiled the first time it is asked for."""
     source = _SOURCES.get(name)
