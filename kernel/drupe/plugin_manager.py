@@ -516,11 +516,13 @@ class PluginManager(pluggy.PluginManager):
                 )
         # Refresh the recorded hook names now that every spec is known: one walk
         # over the callers for all plugins (pluggy's get_hookcallers walks them all per plugin).
+        from drupe.plugin_template import implementing_plugins
+
         hooks_of: dict[int, list[str]] = {}
         for caller in vars(self.hook).values():
             if isinstance(caller, pluggy.HookCaller):
-                for impl in caller.get_hookimpls():
-                    hooks_of.setdefault(id(impl.plugin), []).append(caller.name)
+                for plugin in implementing_plugins(caller):  # binds nothing
+                    hooks_of.setdefault(id(plugin), []).append(caller.name)
         for name, info in list(self._infos.items()):
             plugin = self.get_plugin(name)
             if plugin is not None:
@@ -767,8 +769,18 @@ class PluginManager(pluggy.PluginManager):
         return names[0] if hook is not None and names else None
 
     def _hook_names(self, plugin: Any) -> tuple[str, ...]:
-        callers = self.get_hookcallers(plugin) or []
-        return tuple(sorted(caller.name for caller in callers))
+        # Not pluggy's get_hookcallers: it reads every caller's implementations,
+        # which would bind every pending one of a session's copy.
+        from drupe.plugin_template import implementing_plugins
+
+        return tuple(
+            sorted(
+                caller.name
+                for caller in vars(self.hook).values()
+                if isinstance(caller, pluggy.HookCaller)
+                and any(p is plugin for p in implementing_plugins(caller))
+            )
+        )
 
     # -- tracing ----------------------------------------------------------
 

@@ -233,6 +233,21 @@ class BindingCaller(pluggy.HookCaller):
         self._unbound = None  # a list set from outside replaces what was left to bind
 
 
+def implementing_plugins(caller: pluggy.HookCaller) -> list[Any]:
+    """The plugin of each of ``caller``'s implementations, without binding a pending copy.
+
+    Validation lists which hooks each plugin implements after a session
+    registers its settings ``HOOKS``: reading every caller's implementations
+    would bind them all, which is the work the copy defers.
+    """
+    if isinstance(caller, BindingCaller):
+        pending = caller._unbound
+        if pending is not None:
+            impls, instances = pending
+            return [instances.get(id(i.plugin), (i.plugin,))[0] for i in impls]
+    return [impl.plugin for impl in caller.get_hookimpls()]
+
+
 def _rebound(impl: pluggy.HookImpl, instances: Mapping[int, Renewed]) -> pluggy.HookImpl:
     renewed = instances.get(id(impl.plugin))
     return impl if renewed is None else copy_impl(impl, renewed[0], renewed[1])
@@ -318,6 +333,7 @@ __all__ = [
     "caller_plan",
     "clear",
     "copy_impl",
+    "implementing_plugins",
     "manager_from_template",
     "renewed",
     "session_caller",

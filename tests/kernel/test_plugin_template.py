@@ -280,3 +280,14 @@ def test_a_hook_an_instance_sets_on_itself_is_that_instances_own(
     two.hook.before_run(session=None, run="two")
     assert one.get_plugin("closures").calls == ["one"]
     assert two.get_plugin("closures").calls == ["two"]
+
+
+def test_a_copy_that_registers_a_plugin_still_lists_each_plugins_hooks(
+    tmp_path: Path, counting: None
+) -> None:
+    copied = build_plugin_manager(start=tmp_path, plugins=[First()])
+    infos = {info.name: info for info in copied.plugin_infos()}
+    assert infos["counting"].hooks == ("after_close", "before_run")
+    assert infos["closures"].hooks == ("before_run",)
+    assert infos["First"].hooks == ("before_run",)
+    assert "find_project" in infos["project"].hooks
