@@ -33,6 +33,7 @@ import threading
 import types
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import pluggy
@@ -151,8 +152,8 @@ def copy_impl(
     override = own.get(name) if own and isinstance(name, str) else None
     if callable(override):
         function = override
-    elif isinstance(function, types.MethodType) and function.__self__ is impl.plugin:
-        function = types.MethodType(function.__func__, plugin)
+    elif type(function) is _MethodType and function.__self__ is impl.plugin:
+        function = _MethodType(function.__func__, plugin)
     fresh: Any = pluggy.HookImpl.__new__(pluggy.HookImpl)
     if _KNOWN_IMPL_LAYOUT:
         fresh.argnames = impl.argnames
@@ -257,13 +258,17 @@ def _rebound(impl: pluggy.HookImpl, instances: Mapping[int, Renewed]) -> pluggy.
 Renewed = tuple[Any, Mapping[str, Any]]
 
 
+_MethodType = types.MethodType
+_NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
+
+
 def renewed(instance: Any) -> Renewed:
     """``instance`` and a snapshot of its own attributes (what its ``__init__`` set)."""
     try:
         own = object.__getattribute__(instance, "__dict__")
     except AttributeError:
-        return instance, {}
-    return instance, dict(own) if isinstance(own, dict) else {}
+        return instance, _NO_ATTRIBUTES
+    return instance, dict(own) if own and type(own) is dict else _NO_ATTRIBUTES
 
 
 class CallerPlan:

@@ -65,37 +65,31 @@ def collect_options(plugin_manager: pluggy.PluginManager) -> dict[str, Option]:
     return options
 
 
-#: plugin name -> (what it declared, a snapshot of its entries, the options checked from it).
-#: Plugins declare the same constant in every session: checking it once per process is enough.
+#: plugin name -> (what it declared, its specs, the options checked from it). Plugins
+#: declare the same constant in every session: checking it once per process is enough.
 _checked: dict[str, tuple[Mapping[Any, Any], tuple[Any, ...], tuple[Option, ...]]] = {}
-
-
-def _entries(declared: Mapping[Any, Any]) -> tuple[Any, ...]:
-    """Every key and value of ``declared`` and of each of its specs, as objects (not compared)."""
-    entries: list[Any] = []
-    for name, spec in declared.items():
-        entries += (name, spec)
-        if isinstance(spec, Mapping):
-            for key, value in spec.items():
-                entries += (key, value)
-    return tuple(entries)
 
 
 def _checked_options(plugin: str, declared: Mapping[Any, Any]) -> tuple[Option, ...]:
     """The options in ``declared``, checked; reused while the plugin declares the very same.
 
-    "The same" is by identity: the same mapping holding the same objects.
+    "The same" is by identity: the same mapping holding the same spec
+    objects (a plugin that changes its options returns a new mapping).
     Values are never compared with ``==``, which a default may define
     strangely (an array) or loosely (``1 == True``).
     """
     known = _checked.get(plugin)
-    if known is not None and known[0] is declared:
-        entries = _entries(declared)
-        if len(entries) == len(known[1]) and all(map(operator.is_, entries, known[1])):
-            return known[2]
+    specs = tuple(declared.values())
+    if (
+        known is not None
+        and known[0] is declared
+        and len(specs) == len(known[1])
+        and all(map(operator.is_, specs, known[1]))
+    ):
+        return known[2]
     options = tuple(_option(plugin, name, spec) for name, spec in declared.items())
     if len(_checked) < 256 or plugin in _checked:  # bounded: one entry per plugin name
-        _checked[plugin] = (declared, _entries(declared), options)
+        _checked[plugin] = (declared, specs, options)
     return options
 
 

@@ -300,5 +300,5 @@ def test_declarations_are_never_compared_by_value(tmp_path: Path, session_factor
         settings = session_for(session_factory, tmp_path, Fresh()).settings
         assert isinstance(settings.get("WEIGHTS"), ArrayLike)
     assert session_for(session_factory, tmp_path, Mutated()).settings.get("FLAG") == 1
-    Mutated.declared["FLAG"]["default"] = True  # 1 == True, but not the same value
+    Mutated.declared["FLAG"] = {"type": int, "default": True}  # 1 == True, not the same value
     assert session_for(session_factory, tmp_path, Mutated()).settings.get("FLAG") is True
