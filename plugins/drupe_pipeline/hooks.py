@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -21,6 +22,10 @@ from drupe_pipeline.summary import SavedDatasets
 if TYPE_CHECKING:
     from drupe_pipeline.catalog import CatalogConfig
     from drupe_pipeline.registry import PipelineRegistry
+
+
+#: What an absent catalog or credentials key reads as (one object, see `catalog_config`).
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
 
 
 class PipelinePlugin:
@@ -196,8 +201,9 @@ class PipelinePlugin:
         from drupe_pipeline.catalog import parse_for_run
 
         loader = context.config_loader
-        conf_catalog = _config(loader, "catalog") or {}
-        conf_credentials = _config(loader, "credentials") or {}
+        # One shared empty mapping, not a new {} per run: the cache below goes by identity.
+        conf_catalog = _config(loader, "catalog") or _NOTHING
+        conf_credentials = _config(loader, "credentials") or _NOTHING
         cached = self._catalog
         if (
             cached is not None
