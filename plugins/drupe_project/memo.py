@@ -43,10 +43,16 @@ _lock = threading.Lock()
 _answers: OrderedDict[str, tuple[Project, tuple[Check, ...]]] = OrderedDict()
 
 
-def _file(path: str) -> tuple[int, ...] | None:
+def _stat(path: str) -> os.stat_result | None:
     try:
-        found = os.stat(path)
+        return os.stat(path)
     except OSError:
+        return None
+
+
+def _file(path: str) -> tuple[int, ...] | None:
+    found = _stat(path)
+    if found is None:
         return None
     # ctime too: an in-place rewrite that puts the old mtime back (cp -p, rsync -t) changes it.
     return (found.st_dev, found.st_ino, found.st_mtime_ns, found.st_ctime_ns, found.st_size)
@@ -54,11 +60,8 @@ def _file(path: str) -> tuple[int, ...] | None:
 
 def folder_mark(path: str) -> tuple[int, ...] | None:
     """Which folder ``path`` is now (symlinks followed), or ``None``: taken *before* it is read."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return (found.st_dev, found.st_ino)
+    found = _stat(path)
+    return None if found is None else (found.st_dev, found.st_ino)
 
 
 def recall(start: str) -> Project | None:
