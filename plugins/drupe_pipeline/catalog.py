@@ -108,14 +108,17 @@ def dataset_type(type_name: str, *, entry: str = "") -> DatasetType:
     through the Kedro adapter when it subclasses Kedro's ``AbstractDataset``,
     and through the duck-typed adapter when it has ``load`` and ``save``.
     """
-    from drupe_pipeline.datasets.adapters import describe_missing, is_kedro_dataset
-    from drupe_pipeline.datasets.extras import check_installed
-
     where = f"catalog entry {entry!r}: " if entry else ""
     builtin = builtin_dataset(type_name)
     if builtin is not None:
-        check_installed(builtin.requires, f"{where}type {type_name}")
+        if builtin.requires:  # MemoryDataset and the file datasets need no extra
+            from drupe_pipeline.datasets.extras import check_installed
+
+            check_installed(builtin.requires, f"{where}type {type_name}")
         return DatasetType(type_name, builtin, "drupe")
+    from drupe_pipeline.datasets.adapters import describe_missing, is_kedro_dataset
+    from drupe_pipeline.datasets.extras import check_installed
+
     module_name, sep, attr = type_name.partition(":")
     if not sep:
         module_name, _, attr = type_name.rpartition(".")
