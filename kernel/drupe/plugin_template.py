@@ -33,7 +33,6 @@ import threading
 import types
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from types import MappingProxyType
 from typing import Any
 
 import pluggy
@@ -259,7 +258,7 @@ Renewed = tuple[Any, Mapping[str, Any]]
 
 
 _MethodType = types.MethodType
-_NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
+_NO_ATTRIBUTES: Mapping[str, Any] = types.MappingProxyType({})
 
 
 def renewed(instance: Any) -> Renewed:
@@ -298,12 +297,12 @@ class CallerPlan:
 
 def caller_plan(manager: PluginManager, factories: Mapping[str, Any]) -> list[CallerPlan]:
     """One `CallerPlan` per hook caller of ``manager``, for copies that renew ``factories``."""
-    renewed = {id(manager.get_plugin(name)) for name in factories}
+    renewed_ids = {id(manager.get_plugin(name)) for name in factories}
     plan = []
     for name, caller in vars(manager.hook).items():
         if isinstance(caller, pluggy.HookCaller):
             impls = tuple(caller.get_hookimpls())
-            binds = any(id(impl.plugin) in renewed for impl in impls)
+            binds = any(id(impl.plugin) in renewed_ids for impl in impls)
             plan.append(CallerPlan(name, caller.spec, impls, binds, caller._call_history))
     return plan
 
