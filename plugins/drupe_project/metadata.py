@@ -38,7 +38,10 @@ def find_project(start: Path) -> Project | None:
     a broken project is never silently skipped in favour of an outer one.
     """
     # Absolute but not normalised: "link/.." must follow the link before going up.
-    key = os.path.join(os.getcwd(), os.path.expanduser(os.fspath(start)))
+    # (No getcwd for an absolute start: a long-lived process's folder may be gone.)
+    key = os.path.expanduser(os.fspath(start))
+    if not os.path.isabs(key):
+        key = os.path.join(os.getcwd(), key)
     known = memo.recall(key)
     if known is not None:
         return known

@@ -130,3 +130,15 @@ def test_dot_dot_after_a_symlink_goes_up_from_the_links_target(tmp_path: Path) -
     (tmp_path / "other" / "link").symlink_to(real / "deep")
     found = drupe_project.find_project(tmp_path / "other" / "link" / "..")
     assert found is not None and found.root == real.resolve()
+
+
+def test_an_absolute_start_works_after_the_working_folder_is_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_project(tmp_path / "proj", "abs_pkg")
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()  # a long-lived service whose folder was removed under it
+    found = drupe_project.find_project(root)
+    assert found is not None and found.package_name == "abs_pkg"
