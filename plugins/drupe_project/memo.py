@@ -43,6 +43,14 @@ _lock = threading.Lock()
 _answers: OrderedDict[str, tuple[Project, tuple[Check, ...]]] = OrderedDict()
 
 
+def _after_fork_in_child() -> None:
+    global _lock
+    _lock = threading.Lock()  # a thread of the parent may have held it at the fork
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _stat(path: str) -> os.stat_result | None:
     try:
         return os.stat(path)
