@@ -74,13 +74,29 @@ def supported() -> bool:
     return _SUPPORTED
 
 
+#: The slots of pluggy's ``HookImpl`` that `copy_impl` fills, one by one.
+_IMPL_SLOTS = {
+    "argnames",
+    "function",
+    "hookwrapper",
+    "kwargnames",
+    "optionalhook",
+    "opts",
+    "plugin",
+    "plugin_name",
+    "tryfirst",
+    "trylast",
+    "wrapper",
+}
+
+
 def _check_layout() -> bool:
     caller = pluggy.HookCaller("probe", lambda *a: None)
     return (
         set(getattr(pluggy.HookCaller, "__slots__", ()))
         == {"_call_history", "_hookexec", "_hookimpls", "name", "spec"}
         and hasattr(caller, "_hookimpls")
-        and {"function", "plugin", "argnames"} <= set(getattr(pluggy.HookImpl, "__slots__", ()))
+        and set(getattr(pluggy.HookImpl, "__slots__", ())) == _IMPL_SLOTS
         and type(vars(pluggy.HookCaller).get("_hookimpls")).__name__ == "member_descriptor"
     )
 
@@ -124,12 +140,6 @@ def clear() -> None:
         _templates.clear()
 
 
-#: What a copy takes over unchanged from the template's implementation.
-_SHARED_SLOTS = tuple(
-    slot for slot in getattr(pluggy.HookImpl, "__slots__", ()) if slot not in ("plugin", "function")
-)
-
-
 def copy_impl(
     impl: pluggy.HookImpl, plugin: Any, own: Mapping[str, Any] | None = None
 ) -> pluggy.HookImpl:
@@ -143,8 +153,8 @@ def copy_impl(
 
     Slots are copied one by one: `copy.copy` goes through ``__reduce_ex__``
     and cost a quarter of a whole session when every session copied ~40
-    implementations. With pluggy's known layout the copy is written out
-    (three times faster than a loop over the slot names).
+    implementations; written out (three times faster than a loop over the
+    slot names), for the layout `supported` checked.
     """
     function = impl.function
     name = getattr(function, "__name__", "")
@@ -154,36 +164,19 @@ def copy_impl(
     elif type(function) is _MethodType and function.__self__ is impl.plugin:
         function = _MethodType(function.__func__, plugin)
     fresh: Any = pluggy.HookImpl.__new__(pluggy.HookImpl)
-    if _KNOWN_IMPL_LAYOUT:
-        fresh.argnames = impl.argnames
-        fresh.kwargnames = impl.kwargnames
-        fresh.opts = impl.opts
-        fresh.plugin_name = impl.plugin_name
-        fresh.wrapper = impl.wrapper
-        fresh.hookwrapper = impl.hookwrapper
-        fresh.optionalhook = impl.optionalhook
-        fresh.tryfirst = impl.tryfirst
-        fresh.trylast = impl.trylast
-    else:
-        for slot in _SHARED_SLOTS:
-            setattr(fresh, slot, getattr(impl, slot))
+    fresh.argnames = impl.argnames
+    fresh.kwargnames = impl.kwargnames
+    fresh.opts = impl.opts
+    fresh.plugin_name = impl.plugin_name
+    fresh.wrapper = impl.wrapper
+    fresh.hookwrapper = impl.hookwrapper
+    fresh.optionalhook = impl.optionalhook
+    fresh.tryfirst = impl.tryfirst
+    fresh.trylast = impl.trylast
     fresh.plugin = plugin
     fresh.function = function
     copied: pluggy.HookImpl = fresh
     return copied
-
-
-_KNOWN_IMPL_LAYOUT = set(_SHARED_SLOTS) == {
-    "argnames",
-    "kwargnames",
-    "opts",
-    "plugin_name",
-    "wrapper",
-    "hookwrapper",
-    "optionalhook",
-    "tryfirst",
-    "trylast",
-}
 
 
 #: pluggy's own storage of a caller's implementation list (a slot).

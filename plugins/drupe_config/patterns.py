@@ -53,12 +53,6 @@ def _glob_regex(pattern: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def compile_glob(pattern: str) -> re.Pattern[str]:
-    """A regex for ``pattern`` over posix paths relative to the env folder."""
-    return re.compile(_glob_regex(pattern))
-
-
-@functools.lru_cache(maxsize=256)
 def compile_globs(patterns: tuple[str, ...]) -> re.Pattern[str]:
     """One regex matching a path that any of ``patterns`` matches.
 
