@@ -21,8 +21,20 @@ ASK_PLUGGY: Any = object()
 
 _ABSENT = object()
 #: Values pluggy never treats as hooks (classes, modules, constants, containers).
-_NOT_HOOKABLE: tuple[type, ...] = (type, types.ModuleType, type(None), str, bytes, int, float)
-_NOT_HOOKABLE += (tuple, list, dict, set, frozenset)
+_NOT_HOOKABLE: tuple[type, ...] = (
+    type,
+    types.ModuleType,
+    type(None),
+    str,
+    bytes,
+    int,
+    float,
+    tuple,
+    list,
+    dict,
+    set,
+    frozenset,
+)
 
 
 def marker_options(obj: Any, name: str, marker: str) -> Any:
