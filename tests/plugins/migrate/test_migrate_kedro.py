@@ -13,20 +13,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from drupe_process import drupe as run_drupe
 from kedro_fixture import write_kedro_project
 
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
 
 
 def drupe(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "drupe", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    """The shared helper, with a migration's longer time limit."""
+    return run_drupe(cwd, *args, timeout=240)
 
 
 def snapshot(root: Path) -> dict[str, str]:

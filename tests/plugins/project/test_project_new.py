@@ -4,31 +4,21 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from drupe_process import drupe as drupe_cli
 
 import drupe
 from drupe_project.scaffold import create_project
 
 
-def drupe_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "drupe", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_new_project_is_found_by_drupe_info(tmp_path: Path) -> None:
-    created = drupe_cli("new", "fresh_demo", cwd=tmp_path)
+    created = drupe_cli(tmp_path, "new", "fresh_demo")
     assert created.returncode == 0, created.stderr
     root = tmp_path / "fresh_demo"
 
-    info = drupe_cli("info", "--json", cwd=root / "src" / "fresh_demo")
+    info = drupe_cli(root / "src" / "fresh_demo", "info", "--json")
 
     assert info.returncode == 0, info.stderr
     project = json.loads(info.stdout)["project"]
@@ -51,10 +41,10 @@ def test_new_project_is_found_by_drupe_info(tmp_path: Path) -> None:
 
 def test_new_project_runs_with_drupe_run(tmp_path: Path) -> None:
     root = tmp_path / "somewhere" / "runnable"
-    created = drupe_cli("new", "runnable_demo", "--directory", str(root), cwd=tmp_path)
+    created = drupe_cli(tmp_path, "new", "runnable_demo", "--directory", str(root))
     assert created.returncode == 0, created.stderr
 
-    ran = drupe_cli("run", "--params", "name=team", cwd=root)
+    ran = drupe_cli(root, "run", "--params", "name=team")
 
     assert ran.returncode == 0, ran.stderr
     assert "output word_count = 2" in ran.stderr
@@ -83,7 +73,7 @@ def test_new_refuses_a_non_empty_folder_and_writes_nothing(tmp_path: Path) -> No
     target.mkdir()
     (target / "notes.txt").write_text("mine", encoding="utf-8")
 
-    done = drupe_cli("new", "busy_demo", "--directory", str(target), cwd=tmp_path)
+    done = drupe_cli(tmp_path, "new", "busy_demo", "--directory", str(target))
 
     assert done.returncode == 2
     assert "is not empty" in done.stderr
@@ -122,7 +112,7 @@ def test_new_rejects_names_that_are_not_package_names(
 
 
 def test_new_reports_a_bad_name_on_the_command_line(tmp_path: Path) -> None:
-    done = drupe_cli("new", "my-project", cwd=tmp_path)
+    done = drupe_cli(tmp_path, "new", "my-project")
 
     assert done.returncode == 2
     assert "'my-project' is not a valid project package name" in done.stderr
