@@ -12,8 +12,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
+from drupe.frozen import Frozen
 from drupe.project import Project
 
 if TYPE_CHECKING:
@@ -24,8 +23,7 @@ def _readonly(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(value or {}))
 
 
-@attrs.frozen
-class Context:
+class Context(Frozen):
     """Everything a run needs to know about where and how it runs.
 
     Attributes:
@@ -40,14 +38,49 @@ class Context:
         run_id: the run this context was built for (service sessions), else ``None``.
     """
 
+    _fields = (
+        "session_id",
+        "project",
+        "env",
+        "conf_source",
+        "runtime_params",
+        "config_loader",
+        "settings",
+        "run_id",
+    )
+    __slots__ = _fields
+    _repr_fields = ("session_id", "project", "env", "conf_source", "runtime_params", "run_id")
+
     session_id: str
     project: Project | None
     env: str | None
     conf_source: str | None
-    runtime_params: Mapping[str, Any] = attrs.field(converter=_readonly)
-    config_loader: ConfigLoader = attrs.field(repr=False)
-    settings: Any = attrs.field(default=None, repr=False)
-    run_id: str | None = None
+    runtime_params: Mapping[str, Any]
+    config_loader: ConfigLoader
+    settings: Any
+    run_id: str | None
+
+    def __init__(
+        self,
+        session_id: str,
+        project: Project | None,
+        env: str | None,
+        conf_source: str | None,
+        runtime_params: Mapping[str, Any] | None,
+        config_loader: ConfigLoader,
+        settings: Any = None,
+        run_id: str | None = None,
+    ) -> None:
+        self._set(
+            session_id=session_id,
+            project=project,
+            env=env,
+            conf_source=conf_source,
+            runtime_params=_readonly(runtime_params),
+            config_loader=config_loader,
+            settings=settings,
+            run_id=run_id,
+        )
 
     @property
     def params(self) -> Mapping[str, Any]:

@@ -12,15 +12,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import attrs
+from drupe.frozen import Frozen
 
 
 def _freeze(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(value))
 
 
-@attrs.frozen
-class Project:
+class Project(Frozen):
     """An immutable description of a project.
 
     Attributes:
@@ -32,33 +31,27 @@ class Project:
         metadata: the whole ``[tool.drupe]`` table as read, read-only.
     """
 
+    _fields = ("package_name", "root", "project_name", "source_dir", "metadata")
+    __slots__ = _fields
+
     package_name: str
-    root: Path | None = attrs.field(default=None)
-    project_name: str = attrs.field(
-        default=attrs.Factory(lambda s: s.package_name, takes_self=True)
-    )
-    source_dir: Path | None = None
-    metadata: Mapping[str, Any] = attrs.field(factory=dict, converter=_freeze)
+    root: Path | None
+    project_name: str
+    source_dir: Path | None
+    metadata: Mapping[str, Any]
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # The read-only metadata view cannot be pickled; a worker process gets a copy.
-        return (
-            _rebuild,
-            (self.package_name, self.root, self.project_name, self.source_dir, dict(self.metadata)),
+    def __init__(
+        self,
+        package_name: str,
+        root: Path | None = None,
+        project_name: str | None = None,
+        source_dir: Path | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._set(
+            package_name=package_name,
+            root=root,
+            project_name=package_name if project_name is None else project_name,
+            source_dir=source_dir,
+            metadata=_freeze(metadata if metadata is not None else {}),
         )
-
-
-def _rebuild(
-    package_name: str,
-    root: Path | None,
-    project_name: str,
-    source_dir: Path | None,
-    metadata: dict[str, Any],
-) -> Project:
-    return Project(
-        package_name=package_name,
-        root=root,
-        project_name=project_name,
-        source_dir=source_dir,
-        metadata=metadata,
-    )

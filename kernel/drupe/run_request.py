@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-import attrs
+from drupe.frozen import Frozen
 
 
 def freeze(value: Any) -> Any:
@@ -32,8 +32,7 @@ def _readonly(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(value or {}))
 
 
-@attrs.frozen(kw_only=True)
-class RunRequest:
+class RunRequest(Frozen):
     """One run: its id, its session, its runtime parameters and its selection.
 
     Attributes:
@@ -45,10 +44,28 @@ class RunRequest:
             read-only. Only what the caller gave is there.
     """
 
+    _fields = ("run_id", "session_id", "runtime_params", "selection")
+    __slots__ = _fields
+
     run_id: str
     session_id: str
-    runtime_params: Mapping[str, Any] = attrs.field(factory=dict, converter=_readonly)
-    selection: Mapping[str, Any] = attrs.field(factory=dict, converter=freeze)
+    runtime_params: Mapping[str, Any]
+    selection: Mapping[str, Any]
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        session_id: str,
+        runtime_params: Mapping[str, Any] | None = None,
+        selection: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._set(
+            run_id=run_id,
+            session_id=session_id,
+            runtime_params=_readonly(runtime_params),
+            selection=freeze(selection if selection is not None else {}),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly copy; a value JSON cannot hold is given by its class name."""

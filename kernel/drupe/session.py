@@ -22,8 +22,6 @@ from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import attrs
-
 from drupe.config import ConfigLoader, RuntimeParamsAware
 from drupe.context import Context
 from drupe.errors import MissingProviderError, ProjectError, SessionError
@@ -61,19 +59,61 @@ def get_current_session() -> AbstractSession:
     return session
 
 
-@attrs.define
 class SessionSpec:
-    """The mutable draft of a session that ``before_session_create`` hooks may complete."""
+    """The mutable draft of a session that ``before_session_create`` hooks may complete.
 
-    kind: str
-    session_id: str
-    project_path: Path
-    project: Project | None = None
-    env: str | None = None
-    conf_source: str | None = None
-    runtime_params: dict[str, Any] = attrs.field(factory=dict)
-    save_on_close: bool = True
-    metadata: dict[str, Any] = attrs.field(factory=dict)
+    A plain slots class, not a `drupe.frozen.Frozen`: hooks set its fields.
+    Two drafts are equal when all their fields are.
+    """
+
+    _fields = (
+        "kind",
+        "session_id",
+        "project_path",
+        "project",
+        "env",
+        "conf_source",
+        "runtime_params",
+        "save_on_close",
+        "metadata",
+    )
+    __slots__ = _fields
+
+    def __init__(
+        self,
+        kind: str,
+        session_id: str,
+        project_path: Path,
+        project: Project | None = None,
+        env: str | None = None,
+        conf_source: str | None = None,
+        runtime_params: dict[str, Any] | None = None,
+        save_on_close: bool = True,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.session_id = session_id
+        self.project_path = project_path
+        self.project = project
+        self.env = env
+        self.conf_source = conf_source
+        self.runtime_params: dict[str, Any] = {} if runtime_params is None else runtime_params
+        self.save_on_close = save_on_close
+        self.metadata: dict[str, Any] = {} if metadata is None else metadata
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable: not hashable
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"SessionSpec({shown})"
 
 
 def _conf_source(value: str | os.PathLike[str] | None) -> str | None:

@@ -30,8 +30,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
-import attrs
-
+from drupe.frozen import FrozenInstanceError
 from drupe_pipeline.errors import PipelineError
 
 #: How a node's return value becomes its outputs.
@@ -63,7 +62,6 @@ def transcode_split(name: str) -> tuple[str, str]:
     return base, form
 
 
-@attrs.frozen(init=False, eq=False, repr=False, slots=False)
 class Node:
     """One step of a pipeline: ``Node(func, inputs, outputs, name=..., tags=..., namespace=...)``.
 
@@ -94,12 +92,12 @@ class Node:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     name: str
-    tags: frozenset[str] = frozenset()
-    namespace: str | None = None
-    input_args: tuple[str, ...] | None = None
-    output_kind: OutputKind = "single"
-    output_keys: tuple[str, ...] | None = None
-    given_name: str | None = None
+    tags: frozenset[str]
+    namespace: str | None
+    input_args: tuple[str, ...] | None
+    output_kind: OutputKind
+    output_keys: tuple[str, ...] | None
+    given_name: str | None
 
     def __init__(
         self,
@@ -112,14 +110,20 @@ class Node:
         namespace: str | None = None,
     ) -> None:
         fields = _validated_fields(func, inputs, outputs, name=name, tags=tags, namespace=namespace)
-        self.__attrs_init__(**fields)
+        self.__dict__.update(fields)
 
     @classmethod
     def _from_fields(cls, **fields: Any) -> Node:
         """A node from already validated fields (copies made by `tagged`, `renamed`)."""
         made = cls.__new__(cls)
-        made.__attrs_init__(**fields)
+        made.__dict__.update(fields)
         return made
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"Node is frozen: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"Node is frozen: cannot delete {name!r}")
 
     def _identity(self) -> tuple[Any, ...]:
         return (
@@ -322,8 +326,23 @@ def node(
     return Node(func, inputs, outputs, name=name, tags=tags, namespace=namespace)
 
 
+#: A node's fields, as `_validated_fields` returns them and `Node.__dict__` holds them.
+FIELDS = (
+    "func",
+    "inputs",
+    "outputs",
+    "name",
+    "tags",
+    "namespace",
+    "input_args",
+    "output_kind",
+    "output_keys",
+    "given_name",
+)
+
+
 def _fields_of(n: Node) -> dict[str, Any]:
-    return {field.name: getattr(n, field.name) for field in attrs.fields(Node)}
+    return {name: n.__dict__[name] for name in FIELDS}
 
 
 def _validated_fields(

@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import attrs
-
+from drupe.frozen import Frozen
 from drupe_pipeline.errors import SelectionError
 
 #: Other spellings accepted for a field: Kedro's ``pipeline_name``, serve's ``pipelines``,
@@ -100,108 +99,108 @@ _CHECKS = {
 }
 
 
-@attrs.frozen(kw_only=True)
-class RunSelection:
+#: Each field of a selection, in order: one keyword argument of ``run()``, with the
+#: ``drupe run`` flags that set it, their help, the kind of value (which check and
+#: which default apply) and what completes its values in the shell.
+FIELDS: dict[str, dict[str, Any]] = {
+    "pipeline_names": _flags(
+        "--pipelines",
+        "--pipeline",
+        help="Pipelines to run (default: __default__).",
+        complete="pipelines",
+    ),
+    "tags": _flags("--tags", "-t", help="Run only nodes with any of these tags.", complete="tags"),
+    "node_names": _flags("--nodes", "-n", help="Run only these nodes.", complete="nodes"),
+    "from_nodes": _flags("--from-nodes", help="Run from these nodes downstream.", complete="nodes"),
+    "to_nodes": _flags("--to-nodes", help="Run up to these nodes.", complete="nodes"),
+    "from_inputs": _flags(
+        "--from-inputs",
+        help="Run from the nodes that consume these datasets.",
+        complete="datasets",
+    ),
+    "to_outputs": _flags(
+        "--to-outputs",
+        help="Run up to the nodes that produce these datasets.",
+        complete="datasets",
+    ),
+    "namespaces": _flags(
+        "--namespaces",
+        "--namespace",
+        help="Run only nodes in these namespaces.",
+        complete="namespaces",
+    ),
+    "load_versions": _flags(
+        "--load-versions",
+        help="dataset:version to load a specific version (comma-separated, repeatable).",
+        kind="versions",
+        complete="versions",
+    ),
+    "runner": _flags(
+        "--runner",
+        "-r",
+        help="sequential, thread, parallel, a runner a plugin adds (dask) or a dotted path.",
+        kind="runner",
+        complete="runners",
+    ),
+    "runner_options": _flags(
+        "--runner-option",
+        help="key=value for the runner, e.g. address=tcp://host:8786 (repeatable).",
+        kind="options",
+    ),
+    "async_io": _flags(
+        "--async",
+        help="Load each node's inputs and save its outputs concurrently (Kedro's --async).",
+        kind="flag",
+    ),
+    "only_missing_outputs": _flags(
+        "--only-missing-outputs", help="Skip nodes whose outputs exist.", kind="flag"
+    ),
+}
+
+#: A field's default, by its kind (a new empty mapping each time, never a shared one).
+_DEFAULTS: dict[str, Any] = {
+    "names": tuple,
+    "versions": dict,
+    "options": dict,
+    "flag": bool,
+    "runner": lambda: None,
+}
+
+
+class RunSelection(Frozen):
     """The pipeline plugin's selection: which pipelines, which of their nodes, which runner.
 
     Filters combine with AND, the names of one filter with OR, as in Kedro
     (``tags=("a", "b")`` selects nodes tagged a or b). An empty tuple means
-    "no filter"; no pipeline name means ``__default__``.
+    "no filter"; no pipeline name means ``__default__``. The fields, their
+    flags and their defaults are `FIELDS`; ``RunSelection(tags=("a",))``
+    takes them as keywords and does not check them (`from_mapping` does).
     """
 
-    pipeline_names: tuple[str, ...] = attrs.field(
-        default=(),
-        metadata=_flags(
-            "--pipelines",
-            "--pipeline",
-            help="Pipelines to run (default: __default__).",
-            complete="pipelines",
-        ),
-    )
-    tags: tuple[str, ...] = attrs.field(
-        default=(),
-        metadata=_flags(
-            "--tags", "-t", help="Run only nodes with any of these tags.", complete="tags"
-        ),
-    )
-    node_names: tuple[str, ...] = attrs.field(
-        default=(),
-        metadata=_flags("--nodes", "-n", help="Run only these nodes.", complete="nodes"),
-    )
-    from_nodes: tuple[str, ...] = attrs.field(
-        default=(),
-        metadata=_flags("--from-nodes", help="Run from these nodes downstream.", complete="nodes"),
-    )
-    to_nodes: tuple[str, ...] = attrs.field(
-        default=(),
-        metadata=_flags("--to-nodes", help="Run up to these nodes.", complete="nodes"),
-    )
-    from_inputs: tuple[str, ...] = attrs.field(
-        default=(),
-        metadata=_flags(
-            "--from-inputs",
-            help="Run from the nodes that consume these datasets.",
-            complete="datasets",
-        ),
-    )
-    to_outputs: tuple[str, ...] = attrs.field(
-        default=(),
-        metadata=_flags(
-            "--to-outputs",
-            help="Run up to the nodes that produce these datasets.",
-            complete="datasets",
-        ),
-    )
-    namespaces: tuple[str, ...] = attrs.field(
-        default=(),
-        metadata=_flags(
-            "--namespaces",
-            "--namespace",
-            help="Run only nodes in these namespaces.",
-            complete="namespaces",
-        ),
-    )
-    load_versions: Mapping[str, str] = attrs.field(
-        factory=dict,
-        metadata=_flags(
-            "--load-versions",
-            help="dataset:version to load a specific version (comma-separated, repeatable).",
-            kind="versions",
-            complete="versions",
-        ),
-    )
-    runner: Any = attrs.field(
-        default=None,
-        metadata=_flags(
-            "--runner",
-            "-r",
-            help="sequential, thread, parallel, a runner a plugin adds (dask) or a dotted path.",
-            kind="runner",
-            complete="runners",
-        ),
-    )
-    runner_options: Mapping[str, Any] = attrs.field(
-        factory=dict,
-        metadata=_flags(
-            "--runner-option",
-            help="key=value for the runner, e.g. address=tcp://host:8786 (repeatable).",
-            kind="options",
-        ),
-    )
-    async_io: bool = attrs.field(
-        default=False,
-        metadata=_flags(
-            "--async",
-            help="Load each node's inputs and save its outputs concurrently (Kedro's --async).",
-            kind="flag",
-        ),
-    )
-    only_missing_outputs: bool = attrs.field(
-        default=False,
-        metadata=_flags(
-            "--only-missing-outputs", help="Skip nodes whose outputs exist.", kind="flag"
-        ),
-    )
+    _fields = tuple(FIELDS)
+    __slots__ = _fields
+
+    pipeline_names: tuple[str, ...]
+    tags: tuple[str, ...]
+    node_names: tuple[str, ...]
+    from_nodes: tuple[str, ...]
+    to_nodes: tuple[str, ...]
+    from_inputs: tuple[str, ...]
+    to_outputs: tuple[str, ...]
+    namespaces: tuple[str, ...]
+    load_versions: Mapping[str, str]
+    runner: Any
+    runner_options: Mapping[str, Any]
+    async_io: bool
+    only_missing_outputs: bool
+
+    def __init__(self, **values: Any) -> None:
+        unknown = set(values).difference(FIELDS)
+        if unknown:
+            raise TypeError(f"RunSelection has no field(s) {', '.join(sorted(unknown))}")
+        for name, meta in FIELDS.items():
+            value = values[name] if name in values else _DEFAULTS[meta["kind"]]()
+            object.__setattr__(self, name, value)
 
     @classmethod
     def from_mapping(cls, selection: Mapping[str, Any]) -> RunSelection:
@@ -212,13 +211,12 @@ class RunSelection:
         """
         if not selection:
             return _EVERYTHING
-        fields = attrs.fields_dict(cls)
         values: dict[str, Any] = {}
         for key, value in selection.items():
             name = ALIASES.get(key, key)
-            spec = fields.get(name)
+            spec = FIELDS.get(name)
             if spec is None:
-                known = ", ".join(sorted(fields))
+                known = ", ".join(sorted(FIELDS))
                 raise SelectionError(
                     f"unknown run selection {key!r}: the pipeline plugin understands {known}",
                     field=key,
@@ -227,15 +225,15 @@ class RunSelection:
                 raise SelectionError(
                     f"{key!r} and {name!r} select the same thing: give one of them", field=key
                 )
-            values[name] = _CHECKS[spec.metadata["kind"]](key, value)
+            values[name] = _CHECKS[spec["kind"]](key, value)
         return cls(**values)
 
     def to_mapping(self) -> dict[str, Any]:
         """The fields that differ from their defaults (what the run record keeps)."""
         return {
-            field.name: getattr(self, field.name)
-            for field in attrs.fields(RunSelection)
-            if getattr(self, field.name) != getattr(_EVERYTHING, field.name)
+            name: getattr(self, name)
+            for name in FIELDS
+            if getattr(self, name) != getattr(_EVERYTHING, name)
         }
 
     def filters(self) -> dict[str, tuple[str, ...]]:
@@ -269,9 +267,8 @@ def run_options() -> list[Any]:
     from drupe.cli import split_names
 
     options: list[Any] = []
-    for field in attrs.fields(RunSelection):
-        meta = field.metadata
-        decls = [*meta["flags"], field.name]
+    for name, meta in FIELDS.items():
+        decls = [*meta["flags"], name]
         kind = meta["kind"]
         common: dict[str, Any] = {"help": meta["help"]}
         if meta["complete"] is not None:

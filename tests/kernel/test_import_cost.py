@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 PROBE = """
 import json, logging, sys
@@ -68,3 +71,37 @@ def test_help_lists_plugin_commands_without_importing_their_modules(tmp_path) ->
         "drupe_config.completion",
     ):
         assert heavy not in loaded, f"drupe --help imported {heavy}"
+
+
+RUN_PROBE = """
+import atexit, json, sys
+report = sys.argv[1]
+atexit.register(lambda: open(report, "w").write(json.dumps(sorted(sys.modules))))
+from drupe.console import main
+main(["run"])
+"""
+
+
+def test_a_warm_run_imports_neither_attrs_nor_yaml_nor_the_entry_point_scanner(tmp_path) -> None:
+    # Together they are about a fifth of a whole `drupe run`. A run whose
+    # config files and entry points are cached (the second run here) needs none
+    # of them: the value objects on its path are `drupe.frozen` classes.
+    root = Path(__file__).resolve().parents[2]
+    project = tmp_path / "hello"
+    shutil.copytree(root / "examples" / "hello", project, ignore=shutil.ignore_patterns(".drupe"))
+    env = {**os.environ, "DRUPE_CACHE_DIR": str(tmp_path / "cache")}
+    report = tmp_path / "modules.json"
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", RUN_PROBE, str(report)],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+    loaded = set(json.loads(report.read_text()))
+    assert "drupe_pipeline.runners.sequential" in loaded  # the probe really ran the pipeline
+    for heavy in ("attr", "attrs", "yaml", "importlib_metadata", "dataclasses"):
+        assert heavy not in loaded, f"a warm drupe run imported {heavy}"

@@ -1,0 +1,118 @@
+"""drupe's value objects (`drupe.frozen.Frozen`) behave as the attrs classes they replaced."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from pathlib import Path
+
+import pytest
+
+from drupe import Context, Project, RunRequest, SessionSpec
+from drupe.frozen import Frozen, FrozenInstanceError
+
+
+class Point(Frozen):
+    """A value object of one's own: slots, ``_fields`` and an ``__init__``."""
+
+    _fields = ("x", "y")
+    __slots__ = _fields
+
+    def __init__(self, x: int, y: int = 0) -> None:
+        self._set(x=x, y=y)
+
+
+def _context(**changes: object) -> Context:
+    values: dict[str, object] = {
+        "session_id": "s1",
+        "project": Project("hello", root=Path("/p")),
+        "env": "local",
+        "conf_source": None,
+        "runtime_params": {"a": 1},
+        "config_loader": {"parameters": {"x": 1}},
+    }
+    values.update(changes)
+    return Context(**values)  # type: ignore[arg-type]
+
+
+def test_fields_cannot_be_set_or_deleted() -> None:
+    project = Project("hello")
+    with pytest.raises(FrozenInstanceError, match="Project is frozen: cannot set 'root'"):
+        project.root = Path("/elsewhere")  # type: ignore[misc]
+    with pytest.raises(AttributeError):  # what code written for attrs catches
+        del project.package_name  # type: ignore[misc]
+    with pytest.raises(AttributeError):  # slots: no attribute of one's own either
+        project.extra = 1  # type: ignore[attr-defined]
+    assert project.root is None and project.package_name == "hello"
+
+
+def test_init_converts_and_defaults_as_before() -> None:
+    project = Project("hello", metadata={"k": "v"})
+    assert project.project_name == "hello"  # defaults to the package
+    with pytest.raises(TypeError):
+        project.metadata["k"] = "w"  # type: ignore[index]
+    request = RunRequest(run_id="r", session_id="s", selection={"tags": ["a", "b"]})
+    assert request.selection == {"tags": ("a", "b")} and dict(request.runtime_params) == {}
+    with pytest.raises(TypeError):
+        RunRequest("r", "s")  # type: ignore[misc]  # keywords only
+
+
+def test_equality_and_hash_follow_the_fields_and_the_class() -> None:
+    assert Project("a", root=Path("/p")) == Project("a", root=Path("/p"))
+    assert Project("a") != Project("b")
+    assert hash(Point(1, 2)) == hash(Point(1, 2))
+    assert len({Point(1), Point(1), Point(2)}) == 2
+    assert Point(1, 2) != (1, 2)
+    assert _context() == _context()
+    assert _context() != _context(run_id="r2")
+
+    class OtherPoint(Point):
+        __slots__ = ()
+
+    assert OtherPoint(1) != Point(1)
+
+
+def test_repr_shows_the_fields_but_not_the_loader_or_settings() -> None:
+    assert repr(Project("hello")) == (
+        "Project(package_name='hello', root=None, project_name='hello', source_dir=None, "
+        "metadata=mappingproxy({}))"
+    )
+    shown = repr(_context(settings="SECRET-SETTINGS"))
+    assert shown.startswith("Context(session_id='s1', project=Project(")
+    assert "run_id=None" in shown
+    assert "config_loader" not in shown and "SECRET-SETTINGS" not in shown
+
+
+def test_copy_deepcopy_and_pickle_rebuild_equal_values() -> None:
+    request = RunRequest(run_id="r", session_id="s", selection={"tags": ("a",)})
+    assert copy.copy(request) == request
+    assert copy.deepcopy(_context()) == _context()
+    project = Project("hello", root=Path("/p"), metadata={"k": "v"})
+    assert pickle.loads(pickle.dumps(project)) == project
+    assert pickle.loads(pickle.dumps(request)).selection == {"tags": ("a",)}
+    with pytest.raises(TypeError):  # read-only again after the round trip
+        pickle.loads(pickle.dumps(project)).metadata["k"] = "w"  # type: ignore[index]
+    assert pickle.loads(pickle.dumps(Point(1, 2))) == Point(1, 2)
+
+
+def test_evolve_builds_a_checked_copy() -> None:
+    context = _context()
+    changed = context.evolve(env="prod", runtime_params={"b": 2})
+    assert (changed.env, dict(changed.runtime_params)) == ("prod", {"b": 2})
+    assert (context.env, dict(context.runtime_params)) == ("local", {"a": 1})
+    with pytest.raises(TypeError):
+        changed.runtime_params["c"] = 3  # type: ignore[index]  # converted again
+    assert context.__replace__(run_id="r9").run_id == "r9"  # copy.replace on 3.13
+    with pytest.raises(TypeError, match="has no field"):
+        context.evolve(envv="prod")
+
+
+def test_the_session_spec_stays_a_mutable_draft() -> None:
+    spec = SessionSpec("session", "s1", Path("/p"))
+    spec.env = "prod"
+    spec.runtime_params["x"] = 1
+    assert spec == SessionSpec("session", "s1", Path("/p"), env="prod", runtime_params={"x": 1})
+    assert SessionSpec("session", "s1", Path("/p")).metadata is not spec.metadata
+    assert repr(spec).startswith("SessionSpec(kind='session', session_id='s1',")
+    with pytest.raises(TypeError):
+        hash(spec)
