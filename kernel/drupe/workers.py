@@ -27,10 +27,10 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from pathlib import Path
 
-import attrs
-
+from drupe.frozen import Frozen
 from drupe.plugin_manager import PluginManager, build_plugin_manager
 from drupe.project import Project
 
@@ -38,12 +38,7 @@ from drupe.project import Project
 WORKER_CACHE_SIZE = 8
 
 
-def _names(value: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    return tuple(value)
-
-
-@attrs.frozen
-class WorkerSpec:
+class WorkerSpec(Frozen):
     """What a worker process needs to re-create a session's plugins (picklable).
 
     Attributes:
@@ -54,11 +49,30 @@ class WorkerSpec:
         start: the folder the session started from (``[tool.drupe]`` is read there).
     """
 
+    _fields = ("session_id", "project", "entry_points", "disabled_plugins", "start")
+    __slots__ = _fields
+
     session_id: str
-    project: Project | None = None
-    entry_points: bool = True
-    disabled_plugins: tuple[str, ...] = attrs.field(default=(), converter=_names)
-    start: str | None = None
+    project: Project | None
+    entry_points: bool
+    disabled_plugins: tuple[str, ...]
+    start: str | None
+
+    def __init__(
+        self,
+        session_id: str,
+        project: Project | None = None,
+        entry_points: bool = True,
+        disabled_plugins: Iterable[str] = (),
+        start: str | None = None,
+    ) -> None:
+        self._set(
+            session_id=session_id,
+            project=project,
+            entry_points=entry_points,
+            disabled_plugins=tuple(disabled_plugins),
+            start=start,
+        )
 
     def cache_key(self) -> tuple[object, ...]:
         project = self.project
