@@ -41,6 +41,7 @@ from drupe_config import shape
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _TAG = "tag:yaml.org,2002:"
+_MERGE_TAG = _TAG + "merge"
 _DIGITS = list("0123456789")
 _log = logging.getLogger("drupe_config")
 
@@ -71,10 +72,12 @@ class Yaml12Loader(_Base):  # type: ignore[valid-type,misc]
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
         # Look before PyYAML flattens "<<" into node.value: merged keys may be
         # overridden, only keys written twice in this mapping are duplicates.
-        own = [k for k, _ in node.value if k.tag != _TAG + "merge"]
+        own = [k for k, _ in node.value if k.tag != _MERGE_TAG]
         merges = len(own) != len(node.value)
         # Only a one-letter key can be YAML 1.1's y/n boolean (see _construct_str).
-        self.key_nodes.update(id(k) for k in own if len(k.value) == 1)
+        one_letter = [id(k) for k in own if len(k.value) == 1]
+        if one_letter:
+            self.key_nodes.update(one_letter)
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         if merges:
             suspect = len(own) > len(
@@ -102,15 +105,20 @@ def _construct_str(loader: Yaml12Loader, node: yaml.ScalarNode) -> Any:
     if not node.style and isinstance(text, str):  # plain: None (Python) or "" (libyaml)
         # A key "y" or "n" (coordinates, sample sizes) stays a string for
         # PyYAML-based readers too; as a value it is YAML 1.1's boolean.
-        single_letter_key = len(text) == 1 and id(node) in loader.key_nodes
-        if text.lower() in _YAML11_BOOLS and not single_letter_key:
+        # Cheap tests first: every string of a file comes here, and YAML 1.1's
+        # booleans are at most three letters, its underscored numbers hold a "_".
+        if (
+            len(text) <= 3
+            and text.lower() in _YAML11_BOOLS
+            and not (len(text) == 1 and id(node) in loader.key_nodes)
+        ):
             truth = "true" if text.lower() in ("yes", "on", "y") else "false"
             loader.note_ambiguous(
                 node,
                 f"read as the string {text!r}; write {truth} for a boolean, "
                 f"or '{text}' (quoted) to keep the string",
             )
-        elif _YAML11_UNDERSCORED.match(text):
+        elif "_" in text and _YAML11_UNDERSCORED.match(text):
             number = text.replace("_", "")
             loader.note_ambiguous(
                 node,
@@ -149,7 +157,7 @@ def _construct(kind: type) -> Any:
     return construct
 
 
-Yaml12Loader.add_implicit_resolver(_TAG + "merge", re.compile(r"<<\Z"), ["<"])
+Yaml12Loader.add_implicit_resolver(_MERGE_TAG, re.compile(r"<<\Z"), ["<"])
 for _tag, _regexes, _first in (
     ("null", [], ["~", "n", "N", ""]),
     ("bool", [], ["t", "T", "f", "F"]),
