@@ -1,4 +1,4 @@
-"""`Frozen`: the base of drupe's immutable value objects (`Project`, `Context`, `RunRequest`, ...).
+"""`Frozen` and `Record`: the bases of drupe's value objects (`Project`, `Context`, ...).
 
 These objects used to be attrs classes. Importing attrs costs about 52
 million instructions, and defining each attrs class about 3 million more
@@ -22,8 +22,10 @@ for all of them, so it is written once here:
 
 A subclass declares ``__slots__`` and ``_fields`` (the same names, in
 ``__init__``'s order) and writes its own ``__init__`` with a real signature,
-which type checkers and editors read. ``benchmarks/instructions.py`` shows
-the figure this earns.
+which type checkers and editors read. `Record`, its base, is the mutable
+kind (equality and ``repr`` only, not hashable), for `SessionSpec`, the
+draft that hooks complete. ``benchmarks/instructions.py`` shows the figure
+this earns.
 """
 
 from __future__ import annotations
@@ -38,15 +40,43 @@ class FrozenInstanceError(AttributeError):
     """A field of a frozen value object was set or deleted."""
 
 
-class Frozen:
-    """Base class of an immutable value object with named fields; see the module docs."""
+class Record:
+    """A slots class with named fields, compared and shown by them (mutable: not hashable).
+
+    `SessionSpec`, the draft hooks complete, is one; `Frozen` adds immutability.
+    """
 
     __slots__ = ()
 
-    #: The fields, in the order ``__init__`` takes them; equality and hashing use all of them.
+    #: The fields, in the order ``__init__`` takes them; equality (and hashing) use all of them.
     _fields: ClassVar[tuple[str, ...]] = ()
     #: The fields ``repr()`` shows; ``None`` means all of ``_fields``.
     _repr_fields: ClassVar[tuple[str, ...] | None] = None
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self is other or self._values() == other._values()
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    # Defining __eq__ leaves __hash__ None: a Record is not hashable, a Frozen is.
+
+    def __repr__(self) -> str:
+        names = self._fields if self._repr_fields is None else self._repr_fields
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
+        return f"{type(self).__name__}({shown})"
+
+
+class Frozen(Record):
+    """Base class of an immutable value object with named fields; see the module docs."""
+
+    __slots__ = ()
 
     def _set(self, **values: Any) -> None:
         """Store fields from ``__init__`` (the only way in: ``__setattr__`` refuses)."""
@@ -61,25 +91,8 @@ class Frozen:
     def __delattr__(self, name: str) -> None:
         raise FrozenInstanceError(f"{type(self).__name__} is frozen: cannot delete {name!r}")
 
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self._fields)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self is other or self._values() == other._values()
-
-    def __ne__(self, other: object) -> bool:
-        result = self.__eq__(other)
-        return result if result is NotImplemented else not result
-
     def __hash__(self) -> int:
         return hash((self.__class__.__qualname__, self._values()))
-
-    def __repr__(self) -> str:
-        names = self._fields if self._repr_fields is None else self._repr_fields
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
-        return f"{type(self).__name__}({shown})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Read-only mapping views cannot be pickled or deep-copied: pass plain

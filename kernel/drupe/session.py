@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from drupe.config import ConfigLoader, RuntimeParamsAware
 from drupe.context import Context
 from drupe.errors import MissingProviderError, ProjectError, SessionError
+from drupe.frozen import Record
 from drupe.ids import new_id
 from drupe.plugin_manager import PluginManager, build_plugin_manager
 from drupe.project import Project
@@ -59,10 +60,10 @@ def get_current_session() -> AbstractSession:
     return session
 
 
-class SessionSpec:
+class SessionSpec(Record):
     """The mutable draft of a session that ``before_session_create`` hooks may complete.
 
-    A plain slots class, not a `drupe.frozen.Frozen`: hooks set its fields.
+    A `drupe.frozen.Record`, not a `drupe.frozen.Frozen`: hooks set its fields.
     Two drafts are equal when all their fields are.
     """
 
@@ -100,20 +101,6 @@ class SessionSpec:
         self.runtime_params: dict[str, Any] = {} if runtime_params is None else runtime_params
         self.save_on_close = save_on_close
         self.metadata: dict[str, Any] = {} if metadata is None else metadata
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self._fields)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()
-
-    __hash__ = None  # type: ignore[assignment]  # mutable: not hashable
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
-        return f"SessionSpec({shown})"
 
 
 def _conf_source(value: str | os.PathLike[str] | None) -> str | None:
