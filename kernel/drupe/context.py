@@ -49,6 +49,7 @@ class Context(Frozen):
         "run_id",
     )
     __slots__ = _fields
+    __match_args__ = _fields
     _repr_fields = ("session_id", "project", "env", "conf_source", "runtime_params", "run_id")
 
     session_id: str

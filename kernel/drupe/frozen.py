@@ -13,9 +13,12 @@ for all of them, so it is written once here:
 * ``==`` and ``hash()`` compare the fields named in ``_fields``, and only
   between instances of the same class.
 * ``repr()`` lists the fields named in ``_repr_fields`` (default: all).
-* ``copy``, ``deepcopy`` and ``pickle`` rebuild the instance through
-  ``__init__``, from its fields with read-only mapping views turned back into
-  dicts (a ``MappingProxyType`` cannot be pickled).
+* ``copy.copy`` returns the instance itself; ``deepcopy`` and ``pickle``
+  rebuild it through ``__init__``, its read-only mapping views (which cannot
+  be pickled) carried as dicts and made read-only views again. A field that
+  cannot be pickled (a session's config loader) still cannot.
+* ``__match_args__`` is for each class to set (`Project` and `Context` list
+  their fields, as attrs did for positional fields), and weak references work.
 * ``evolve(**changes)`` (and ``__replace__``, so ``copy.replace`` works on
   Python 3.13) returns a copy with some fields changed, through ``__init__``,
   so the copy is checked and converted like the original.
@@ -46,12 +49,27 @@ class Record:
     `SessionSpec`, the draft hooks complete, is one; `Frozen` adds immutability.
     """
 
-    __slots__ = ()
+    # attrs' slotted classes could be weakly referenced; so can these.
+    __slots__ = ("__weakref__",)
 
     #: The fields, in the order ``__init__`` takes them; equality (and hashing) use all of them.
     _fields: ClassVar[tuple[str, ...]] = ()
     #: The fields ``repr()`` shows; ``None`` means all of ``_fields``.
     _repr_fields: ClassVar[tuple[str, ...] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A slot left out of _fields would be ignored by ==, hash, repr, copies
+        # and evolve() without a word: say so when the class is defined.
+        super().__init_subclass__(**kwargs)
+        slots = cls.__dict__.get("__slots__", ())
+        slots = (slots,) if isinstance(slots, str) else tuple(slots)
+        missing = [s for s in slots if not s.startswith("_") and s not in cls._fields]
+        if missing:
+            raise TypeError(
+                f"{cls.__qualname__} has slot(s) {', '.join(missing)} that _fields does not "
+                "list: name every field in _fields, in __init__'s order (a slot starting "
+                "with '_' is private and may stay out)"
+            )
 
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self._fields)
@@ -70,7 +88,8 @@ class Record:
     def __repr__(self) -> str:
         names = self._fields if self._repr_fields is None else self._repr_fields
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
-        return f"{type(self).__name__}({shown})"
+        # As attrs shows it: "Outer.Inner(...)", without a function's "<locals>" part.
+        return f"{type(self).__qualname__.rsplit('>.', 1)[-1]}({shown})"
 
 
 class Frozen(Record):
@@ -84,9 +103,8 @@ class Frozen(Record):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        raise FrozenInstanceError(
-            f"{type(self).__name__} is frozen: cannot set {name!r}; use evolve({name}=...)"
-        )
+        hint = f"; use evolve({name}=...)" if name in self._fields else ""
+        raise FrozenInstanceError(f"{type(self).__name__} is frozen: cannot set {name!r}{hint}")
 
     def __delattr__(self, name: str) -> None:
         raise FrozenInstanceError(f"{type(self).__name__} is frozen: cannot delete {name!r}")
@@ -95,10 +113,13 @@ class Frozen(Record):
         return hash((self.__class__.__qualname__, self._values()))
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Read-only mapping views cannot be pickled or deep-copied: pass plain
-        # dicts, and let __init__ make them read-only again.
+        # Read-only mapping views cannot be pickled or deep-copied: they travel
+        # as _ReadOnly dicts and are made read-only views again on the way in.
         values = {name: _unproxied(getattr(self, name)) for name in self._fields}
         return (_rebuild, (self.__class__, values))
+
+    def __copy__(self: _F) -> _F:
+        return self  # immutable: a shallow copy would be the same value
 
     def evolve(self: _F, **changes: Any) -> _F:
         """A copy with ``changes`` applied, built (and checked) by ``__init__``."""
@@ -112,14 +133,26 @@ class Frozen(Record):
     __replace__ = evolve
 
 
+class _ReadOnly(dict):  # type: ignore[type-arg]
+    """A read-only mapping view on its way through pickle or deepcopy."""
+
+
 def _unproxied(value: Any) -> Any:
     if isinstance(value, MappingProxyType):
-        return {key: _unproxied(item) for key, item in value.items()}
+        return _ReadOnly({key: _unproxied(item) for key, item in value.items()})
     if type(value) is tuple:
         return tuple(_unproxied(item) for item in value)
     return value
 
 
+def _reproxied(value: Any) -> Any:
+    if type(value) is _ReadOnly:
+        return MappingProxyType({key: _reproxied(item) for key, item in value.items()})
+    if type(value) is tuple:
+        return tuple(_reproxied(item) for item in value)
+    return value
+
+
 def _rebuild(cls: type[_F], values: dict[str, Any]) -> _F:
-    """Rebuild a pickled or copied `Frozen` through its ``__init__``."""
-    return cls(**values)
+    """Rebuild a pickled or deep-copied `Frozen` through its ``__init__``."""
+    return cls(**{name: _reproxied(value) for name, value in values.items()})

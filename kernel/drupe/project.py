@@ -33,6 +33,7 @@ class Project(Frozen):
 
     _fields = ("package_name", "root", "project_name", "source_dir", "metadata")
     __slots__ = _fields
+    __match_args__ = _fields  # as attrs gave positional fields: `case Project(name):`
 
     package_name: str
     root: Path | None

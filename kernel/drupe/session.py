@@ -79,6 +79,7 @@ class SessionSpec(Record):
         "metadata",
     )
     __slots__ = _fields
+    __match_args__ = _fields
 
     def __init__(
         self,

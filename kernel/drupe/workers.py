@@ -51,6 +51,7 @@ class WorkerSpec(Frozen):
 
     _fields = ("session_id", "project", "entry_points", "disabled_plugins", "start")
     __slots__ = _fields
+    __match_args__ = _fields
 
     session_id: str
     project: Project | None

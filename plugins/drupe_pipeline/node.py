@@ -62,6 +62,21 @@ def transcode_split(name: str) -> tuple[str, str]:
     return base, form
 
 
+#: A node's fields, as `_validated_fields` returns them and `Node.__dict__` holds them.
+FIELDS = (
+    "func",
+    "inputs",
+    "outputs",
+    "name",
+    "tags",
+    "namespace",
+    "input_args",
+    "output_kind",
+    "output_keys",
+    "given_name",
+)
+
+
 class Node:
     """One step of a pipeline: ``Node(func, inputs, outputs, name=..., tags=..., namespace=...)``.
 
@@ -98,6 +113,8 @@ class Node:
     output_kind: OutputKind
     output_keys: tuple[str, ...] | None
     given_name: str | None
+
+    __match_args__ = FIELDS
 
     def __init__(
         self,
@@ -324,21 +341,6 @@ def node(
         PipelineError: the declaration is malformed; the message names the node.
     """
     return Node(func, inputs, outputs, name=name, tags=tags, namespace=namespace)
-
-
-#: A node's fields, as `_validated_fields` returns them and `Node.__dict__` holds them.
-FIELDS = (
-    "func",
-    "inputs",
-    "outputs",
-    "name",
-    "tags",
-    "namespace",
-    "input_args",
-    "output_kind",
-    "output_keys",
-    "given_name",
-)
 
 
 def _fields_of(n: Node) -> dict[str, Any]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import pickle
+import weakref
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
@@ -37,11 +39,11 @@ def _context(**changes: object) -> Context:
 
 def test_fields_cannot_be_set_or_deleted() -> None:
     project = Project("hello")
-    with pytest.raises(FrozenInstanceError, match="Project is frozen: cannot set 'root'"):
+    with pytest.raises(FrozenInstanceError, match="cannot set 'root'; use evolve"):
         project.root = Path("/elsewhere")  # type: ignore[misc]
     with pytest.raises(AttributeError):  # what code written for attrs catches
         del project.package_name  # type: ignore[misc]
-    with pytest.raises(AttributeError):  # slots: no attribute of one's own either
+    with pytest.raises(AttributeError, match=r"cannot set 'extra'$"):  # not a field: no hint
         project.extra = 1  # type: ignore[attr-defined]
     assert project.root is None and project.package_name == "hello"
 
@@ -85,7 +87,7 @@ def test_repr_shows_the_fields_but_not_the_loader_or_settings() -> None:
 
 def test_copy_deepcopy_and_pickle_rebuild_equal_values() -> None:
     request = RunRequest(run_id="r", session_id="s", selection={"tags": ("a",)})
-    assert copy.copy(request) == request
+    assert copy.copy(request) is request  # immutable: the value itself
     assert copy.deepcopy(_context()) == _context()
     project = Project("hello", root=Path("/p"), metadata={"k": "v"})
     assert pickle.loads(pickle.dumps(project)) == project
@@ -93,6 +95,43 @@ def test_copy_deepcopy_and_pickle_rebuild_equal_values() -> None:
     with pytest.raises(TypeError):  # read-only again after the round trip
         pickle.loads(pickle.dumps(project)).metadata["k"] = "w"  # type: ignore[index]
     assert pickle.loads(pickle.dumps(Point(1, 2))) == Point(1, 2)
+
+
+def test_read_only_fields_stay_read_only_through_pickle_and_deepcopy() -> None:
+    # A field __init__ does not convert (here the config loader) keeps its
+    # read-only view, nested views included.
+    loader = MappingProxyType({"parameters": MappingProxyType({"x": 1})})
+    context = _context(config_loader=loader)
+    for again in (pickle.loads(pickle.dumps(context)), copy.deepcopy(context)):
+        assert again == context
+        assert isinstance(again.config_loader, MappingProxyType)
+        assert isinstance(again.config_loader["parameters"], MappingProxyType)
+        with pytest.raises(TypeError):
+            again.config_loader["parameters"]["x"] = 2  # type: ignore[index]
+
+
+def test_weak_references_and_match_patterns_work_as_with_attrs() -> None:
+    project = Project("hello", root=Path("/p"))
+    assert weakref.ref(project)() is project
+    match project:
+        case Project(name, root):
+            assert (name, root) == ("hello", Path("/p"))
+        case _:  # pragma: no cover - the match above must succeed
+            pytest.fail("Project did not match positionally")
+
+
+def test_a_subclass_must_list_its_slots_as_fields() -> None:
+    with pytest.raises(TypeError, match="slot\\(s\\) y that _fields does not list"):
+
+        class Forgetful(Frozen):
+            _fields = ("x",)
+            __slots__ = ("x", "y")
+
+    class WithPrivateSlot(Frozen):  # a private slot (a cache) may stay out of _fields
+        _fields = ("x",)
+        __slots__ = ("_cache", "x")
+
+    assert repr(Point(1)) == "Point(x=1, y=0)"
 
 
 def test_evolve_builds_a_checked_copy() -> None:

@@ -8,7 +8,7 @@ import pickle
 import pytest
 
 from drupe_pipeline.errors import PipelineError
-from drupe_pipeline.node import Node, node
+from drupe_pipeline.node import FIELDS, Node, node
 
 
 def add(a, b):
@@ -92,6 +92,20 @@ def test_nodes_are_hashable_values_and_pickle():
     assert copy.run({"x": 1, "y": 2}) == {"s": 3}
     with pytest.raises(AttributeError):
         first.name = "other"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        del first.inputs  # type: ignore[misc]
+
+
+def test_a_node_holds_exactly_its_declared_fields():
+    # FIELDS drives copies (tagged, renamed) and match patterns: it must name
+    # every field a node is built with, and only those.
+    n = node(add, {"a": "x", "b": "y"}, {"s": "s"}, name="n", tags="t", namespace="ns")
+    hash(n)  # caches the hash on the node: not a field
+    assert set(vars(n)) - {"_hash"} == set(FIELDS)
+    assert Node.__match_args__ == FIELDS
+    tagged = n.tagged("u")
+    assert set(vars(tagged)) - {"_hash"} == set(FIELDS)
+    assert (tagged.input_args, tagged.output_keys) == (("a", "b"), ("s",))
 
 
 def test_tagged_adds_tags_and_keeps_the_rest():
