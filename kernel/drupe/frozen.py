@@ -29,6 +29,10 @@ which type checkers and editors read. `Record`, its base, is the mutable
 kind (equality and ``repr`` only, not hashable), for `SessionSpec`, the
 draft that hooks complete. ``benchmarks/instructions.py`` shows the figure
 this earns.
+
+Modules that load only when their feature is used (serve's request bodies,
+the Kedro migration plan, the Dask runner's options, `drupe.testing`) keep
+attrs: only the user of that feature pays for its import.
 """
 
 from __future__ import annotations
