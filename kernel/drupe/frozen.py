@@ -83,10 +83,6 @@ class Record:
             return NotImplemented
         return self is other or self._values() == other._values()
 
-    def __ne__(self, other: object) -> bool:
-        result = self.__eq__(other)
-        return result if result is NotImplemented else not result
-
     # Defining __eq__ leaves __hash__ None: a Record is not hashable, a Frozen is.
 
     def __repr__(self) -> str:

@@ -158,10 +158,6 @@ class Node:
             return NotImplemented
         return self is other or self._identity() == other._identity()
 
-    def __ne__(self, other: object) -> bool:
-        result = self.__eq__(other)
-        return result if result is NotImplemented else not result
-
     def __hash__(self) -> int:
         # The function is left out of the hash (a callable object may not be
         # hashable); equality still compares it. Pipelines hash nodes a lot, so
