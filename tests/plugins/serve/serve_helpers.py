@@ -178,6 +178,24 @@ class ServerProcess:
             time.sleep(0.05)
         raise AssertionError("drupe serve did not answer /health in time")
 
+    def wait_workers(self, count: int, timeout: float = 30.0) -> None:
+        """Wait until ``count`` workers answer ``/health`` (each has its own session).
+
+        `wait_ready` returns at the first answer, from whichever worker was
+        up first; a burst of clients sent then could all be accepted by it.
+        Each request here opens a new connection, which any worker may take.
+        """
+        seen: set[str] = set()
+        deadline = time.monotonic() + timeout
+        while len(seen) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"only {len(seen)} of {count} workers answered /health")
+            with contextlib.suppress(httpx.TransportError):
+                answer = httpx.get(f"{self.base_url}/health", timeout=1)
+                if answer.status_code == 200:
+                    seen.add(answer.json()["session_id"])
+            time.sleep(0.01)
+
     def client(self, **kwargs: Any) -> httpx.Client:
         """An HTTP client of this server that sends the token."""
         return httpx.Client(base_url=self.base_url, headers=AUTH, **{"timeout": 30, **kwargs})

@@ -29,6 +29,7 @@ def test_two_workers_answer_64_clients_correctly_and_record_every_run_once(
     start_server: Any,
 ) -> None:
     server = start_server("--workers", "2", "--worker-threads", "4", "--max-in-flight", "64")
+    server.wait_workers(2)  # both accepting before the clients connect (keep-alive, one each)
 
     def client(index: int) -> tuple[int, list[tuple[str, str]]]:
         wrong = 0
