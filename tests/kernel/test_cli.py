@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+import drupe_process
 import pytest
 
 from drupe.testing import write_distribution, write_project
@@ -16,16 +16,7 @@ from drupe.testing import write_distribution, write_project
 def drupe(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if k != "DRUPE_DISABLE_PLUGINS"}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "drupe", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return drupe_process.drupe(cwd, *args, env=env, unset=["DRUPE_DISABLE_PLUGINS"])
 
 
 def with_site(site: Path) -> dict[str, str]:

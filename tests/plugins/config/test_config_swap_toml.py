@@ -9,6 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import drupe_process
 import pytest
 
 import drupe.testing
@@ -89,17 +90,9 @@ def test_yaml_project_still_gets_the_yaml_loader(site: Path, tmp_path: Path) -> 
 def test_the_examples_executor_adds_its_own_drupe_run_flag(site: Path, tmp_path: Path) -> None:
     root = drupe.testing.write_project(tmp_path / "proj", "toml_report")
     _conf(tmp_path / "proj")
-    environment = {**os.environ, "PYTHONPATH": str(site)}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "drupe", *args],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            env=environment,
-            timeout=120,
-        )
+        return drupe_process.drupe(root, *args, env={"PYTHONPATH": str(site)})
 
     helped = cli("run", "--help")
     assert "--show-params" in helped.stdout and "--tags" in helped.stdout

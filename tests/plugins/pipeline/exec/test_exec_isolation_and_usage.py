@@ -8,7 +8,6 @@ its second importing pandas for the project's nodes.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import drupe_process
 import pytest
 from click.testing import Result
 
@@ -26,16 +26,7 @@ EXAMPLES = Path(__file__).resolve().parents[4] / "examples"
 
 
 def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("DRUPE_ENV", None)
-    return subprocess.run(
-        [sys.executable, "-m", "drupe", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return drupe_process.drupe(cwd, *args, unset=["DRUPE_ENV"])
 
 
 COUNTING_DATASET = '''
