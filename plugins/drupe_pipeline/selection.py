@@ -198,9 +198,12 @@ class RunSelection(Frozen):
         unknown = set(values).difference(FIELDS)
         if unknown:
             raise TypeError(f"RunSelection has no field(s) {', '.join(sorted(unknown))}")
-        for name, meta in FIELDS.items():
-            value = values[name] if name in values else _DEFAULTS[meta["kind"]]()
-            object.__setattr__(self, name, value)
+        self._set(
+            **{
+                name: values[name] if name in values else _DEFAULTS[meta["kind"]]()
+                for name, meta in FIELDS.items()
+            }
+        )
 
     @classmethod
     def from_mapping(cls, selection: Mapping[str, Any]) -> RunSelection:
